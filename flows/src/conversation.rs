@@ -1,0 +1,238 @@
+//! The router: given who is writing, where they are and what they did, decide what
+//! happens. Pure: no I/O, so every rule here is testable without a database.
+
+use crate::inbound::{Event, Media};
+use crate::screen::{Action, Button, MenuItem, Screen};
+use crate::state::State;
+use crate::storage::User;
+use crate::{menu, onboarding, privacy, safety};
+use qamqor_models::{Lang, distress, lang, text::normalize};
+
+/// What one event leads to; the engine commits all of it in one transaction.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Decision {
+    /// The language to answer in; `None` answers in both.
+    pub lang: Option<Lang>,
+    /// The next state, when it changes or must be stored.
+    pub state: Option<State>,
+    pub screens: Vec<Screen>,
+    pub effects: Vec<Effect>,
+    /// The first screen replaces the message whose button was pressed.
+    pub in_place: bool,
+}
+
+/// Changes to what Qamqor keeps about the person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    ChooseLanguage(Lang),
+    Consent(bool),
+    Erase,
+}
+
+impl Decision {
+    pub(crate) fn show(user: Option<&User>, state: State, screen: Screen) -> Decision {
+        Decision {
+            lang: user.and_then(|u| u.language),
+            state: Some(state),
+            screens: vec![screen],
+            ..Decision::default()
+        }
+    }
+
+    pub(crate) fn pressed(mut self) -> Decision {
+        self.in_place = true;
+        self
+    }
+}
+
+/// Commands a person can type in any messenger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Command {
+    Start,
+    Menu,
+    Help,
+    Lang,
+    MyData,
+    Delete,
+    Unknown,
+}
+
+impl Command {
+    fn parse(text: &str) -> Option<Command> {
+        let rest = text.trim().strip_prefix('/')?;
+        let word = rest.split(|c: char| c.is_whitespace() || c == '@').next().unwrap_or("");
+        Some(match word.to_lowercase().as_str() {
+            "start" => Command::Start,
+            "menu" => Command::Menu,
+            "help" => Command::Help,
+            "lang" | "language" => Command::Lang,
+            "mydata" => Command::MyData,
+            "delete" => Command::Delete,
+            _ => Command::Unknown,
+        })
+    }
+}
+
+/// Decides what an event leads to. `state` is the stored state, `None` when there is
+/// none or it could not be read.
+pub fn decide(user: Option<&User>, state: Option<State>, event: &Event) -> Decision {
+    // Safety first: every piece of free text passes the detector, in every state,
+    // before onboarding is finished and after consent was refused (invariant 1).
+    if let Some(text) = event.free_text() {
+        let assessment = distress::assess(text);
+        if assessment.is_urgent() {
+            let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
+            return Decision { lang, screens: vec![safety::urgent()], ..Decision::default() };
+        }
+    }
+    let state = settle(user, state);
+    match event {
+        Event::Text { text } => match Command::parse(text) {
+            Some(command) => on_command(user, state, command),
+            None => on_text(user, state, text),
+        },
+        Event::Button { data, .. } => match Action::decode(data) {
+            Some(action) => on_action(user, state, action),
+            None => current(user, state),
+        },
+        Event::Media { media, .. } => on_media(user, state, *media),
+    }
+}
+
+/// The state a person can really be in, whatever was stored: no language means
+/// choosing one; no consent keeps them in onboarding; consent given skips it.
+fn settle(user: Option<&User>, state: Option<State>) -> State {
+    let Some(user) = user.filter(|u| u.language.is_some()) else {
+        return State::ChoosingLanguage;
+    };
+    let state = state.unwrap_or(State::Menu);
+    if user.consented() {
+        match state {
+            State::Consent | State::Declined => State::Menu,
+            other => other,
+        }
+    } else {
+        match state {
+            State::ChoosingLanguage | State::Consent | State::Declined => state,
+            _ if user.consent_refused_at.is_some() => State::Declined,
+            _ => State::Consent,
+        }
+    }
+}
+
+/// The screen that belongs to a state.
+fn screen_of(user: Option<&User>, state: &State) -> Screen {
+    match (state, user) {
+        (State::ChoosingLanguage, _) | (_, None) => onboarding::language(),
+        (State::Consent, _) => onboarding::consent(),
+        (State::Declined, _) => onboarding::declined(),
+        (State::Menu, _) => menu::main(),
+        (State::ConfirmErase, _) => privacy::confirm_erase(),
+    }
+}
+
+/// Shows where the person is: the answer to anything that does not fit.
+fn current(user: Option<&User>, state: State) -> Decision {
+    let screen = screen_of(user, &state);
+    Decision::show(user, state, screen)
+}
+
+fn on_command(user: Option<&User>, state: State, command: Command) -> Decision {
+    let consented = user.is_some_and(User::consented);
+    match (command, user) {
+        (Command::Start, Some(u)) if consented => Decision::show(Some(u), State::Menu, menu::main()),
+        (Command::Start, Some(u)) if u.language.is_some() => Decision::show(Some(u), State::Consent, onboarding::consent()),
+        (Command::Start | Command::Lang, _) => Decision::show(user, State::ChoosingLanguage, onboarding::language()),
+        (Command::Menu, _) if consented => Decision::show(user, State::Menu, menu::main()),
+        (Command::Menu, _) => with_note(user, state, "not-ready"),
+        (Command::Help, _) => with_note(user, state, "help"),
+        (Command::MyData, Some(u)) => Decision::show(Some(u), state, privacy::my_data(u)),
+        (Command::Delete, Some(u)) => Decision::show(Some(u), State::ConfirmErase, privacy::confirm_erase()),
+        (Command::MyData | Command::Delete, None) => with_note(user, state, "mydata-nothing"),
+        (Command::Unknown, _) => with_note(user, state, "unknown-command"),
+    }
+}
+
+/// The current screen with a short note above it.
+fn with_note(user: Option<&User>, state: State, note: &'static str) -> Decision {
+    let screen = screen_of(user, &state).after(note);
+    Decision::show(user, state, screen)
+}
+
+fn on_text(user: Option<&User>, state: State, text: &str) -> Decision {
+    match state {
+        State::ChoosingLanguage => match language_named(text) {
+            Some(lang) => choose_language(user, lang),
+            None => current(user, state),
+        },
+        State::Menu => with_note(user, state, "menu-free-text"),
+        _ => current(user, state),
+    }
+}
+
+/// A language typed by name instead of pressed.
+fn language_named(text: &str) -> Option<Lang> {
+    match normalize(text).as_str() {
+        "қазақша" | "қазақ" | "казахский" | "kazakh" | "kz" | "kk" | "qazaqsha" | "kazaksha" => Some(Lang::Kk),
+        "русский" | "орысша" | "russian" | "ru" | "rus" | "russkiy" => Some(Lang::Ru),
+        _ => None,
+    }
+}
+
+fn choose_language(user: Option<&User>, lang: Lang) -> Decision {
+    let consented = user.is_some_and(User::consented);
+    let (state, screen) = if consented {
+        (State::Menu, menu::main().after("lang-changed"))
+    } else {
+        (State::Consent, onboarding::consent())
+    };
+    Decision {
+        lang: Some(lang),
+        state: Some(state),
+        screens: vec![screen],
+        effects: vec![Effect::ChooseLanguage(lang)],
+        in_place: true,
+    }
+}
+
+fn on_action(user: Option<&User>, state: State, action: Action) -> Decision {
+    match (action, user, &state) {
+        (Action::Language(lang), _, State::ChoosingLanguage) => choose_language(user, lang),
+        (Action::Consent(true), Some(u), State::Consent | State::Declined) => Decision {
+            effects: vec![Effect::Consent(true)],
+            ..Decision::show(Some(u), State::Menu, menu::main().after("consent-thanks")).pressed()
+        },
+        (Action::Consent(false), Some(u), State::Consent) => Decision {
+            effects: vec![Effect::Consent(false)],
+            ..Decision::show(Some(u), State::Declined, onboarding::declined()).pressed()
+        },
+        (Action::ReviewConsent, Some(u), State::Declined) => {
+            Decision::show(Some(u), State::Consent, onboarding::consent()).pressed()
+        }
+        (Action::Menu(item), Some(u), _) if u.consented() => menu::open(u, item).pressed(),
+        (Action::Erase(true), Some(u), State::ConfirmErase) => Decision {
+            lang: u.language,
+            screens: vec![Screen::new("delete-done")],
+            effects: vec![Effect::Erase],
+            in_place: true,
+            ..Decision::default()
+        },
+        (Action::Erase(false), Some(u), State::ConfirmErase) => {
+            let state = settle(Some(u), Some(State::Menu));
+            let screen = screen_of(Some(u), &state).after("delete-kept");
+            Decision::show(Some(u), state, screen).pressed()
+        }
+        // A stale or out-of-place button: show where the person is, no error.
+        _ => current(user, state),
+    }
+}
+
+fn on_media(user: Option<&User>, state: State, media: Media) -> Decision {
+    let voice = media == Media::Voice;
+    let mut screen = screen_of(user, &state).after(if voice { "voice-not-read" } else { "media-not-read" });
+    if voice && user.is_some_and(User::consented) {
+        // Someone who sends a voice note may be in no state to type.
+        screen.buttons.insert(0, vec![Button::new("menu-talk", Action::Menu(MenuItem::Talk))]);
+    }
+    Decision::show(user, state, screen)
+}

@@ -1,0 +1,196 @@
+//! What the bot shows: channel-agnostic screens, and the typed actions behind buttons.
+
+use qamqor_models::Lang;
+use serde::{Deserialize, Serialize};
+
+/// A Fluent message id with its arguments; rendered in a language only when sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Msg {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, Arg)>,
+}
+
+/// A message argument: plain text, or another message rendered in the same language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Text(String),
+    Msg(Msg),
+}
+
+impl Msg {
+    pub fn new(id: &'static str) -> Self {
+        Msg { id, args: Vec::new() }
+    }
+
+    pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, Arg::Text(value.into())));
+        self
+    }
+
+    pub fn msg(mut self, name: &'static str, value: Msg) -> Self {
+        self.args.push((name, Arg::Msg(value)));
+        self
+    }
+}
+
+/// A button: what it says and what pressing it means.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Button {
+    pub label: Msg,
+    pub action: Action,
+}
+
+impl Button {
+    pub fn new(label: &'static str, action: Action) -> Self {
+        Button { label: Msg::new(label), action }
+    }
+}
+
+/// One message to a person: paragraphs of text and rows of buttons.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Screen {
+    pub parts: Vec<Msg>,
+    pub buttons: Vec<Vec<Button>>,
+    /// Shown in both languages, one under the other: for a person who has not chosen yet.
+    pub bilingual: bool,
+}
+
+impl Screen {
+    pub fn new(id: &'static str) -> Self {
+        Screen { parts: vec![Msg::new(id)], ..Screen::default() }
+    }
+
+    pub fn of(msg: Msg) -> Self {
+        Screen { parts: vec![msg], ..Screen::default() }
+    }
+
+    /// Puts a paragraph before the screen's text.
+    pub fn after(mut self, id: &'static str) -> Self {
+        self.parts.insert(0, Msg::new(id));
+        self
+    }
+
+    pub fn row(mut self, row: Vec<Button>) -> Self {
+        self.buttons.push(row);
+        self
+    }
+}
+
+/// What a button means. Encoded compactly because Telegram allows 64 bytes of callback
+/// data; anything that does not decode is an unknown button and shows the current screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Language(Lang),
+    Consent(bool),
+    ReviewConsent,
+    Menu(MenuItem),
+    Erase(bool),
+}
+
+/// The entries of the parent's main menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuItem {
+    Open,
+    Services,
+    Book,
+    Groups,
+    Talk,
+    Language,
+    MyData,
+}
+
+const MENU_CODES: [(MenuItem, &str); 7] = [
+    (MenuItem::Open, "open"),
+    (MenuItem::Services, "services"),
+    (MenuItem::Book, "book"),
+    (MenuItem::Groups, "groups"),
+    (MenuItem::Talk, "talk"),
+    (MenuItem::Language, "lang"),
+    (MenuItem::MyData, "mydata"),
+];
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn parse_yes_no(s: &str) -> Option<bool> {
+    match s {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+impl Action {
+    pub fn encode(self) -> String {
+        match self {
+            Action::Language(lang) => format!("lang:{}", lang.code()),
+            Action::Consent(yes) => format!("consent:{}", yes_no(yes)),
+            Action::ReviewConsent => "consent:review".into(),
+            Action::Menu(item) => {
+                let code = MENU_CODES.iter().find(|(i, _)| *i == item).map_or("open", |(_, c)| c);
+                format!("menu:{code}")
+            }
+            Action::Erase(yes) => format!("erase:{}", yes_no(yes)),
+        }
+    }
+
+    pub fn decode(data: &str) -> Option<Action> {
+        let (kind, value) = data.split_once(':')?;
+        match kind {
+            "lang" => Lang::from_code(value).map(Action::Language),
+            "consent" if value == "review" => Some(Action::ReviewConsent),
+            "consent" => parse_yes_no(value).map(Action::Consent),
+            "menu" => MENU_CODES.iter().find(|(_, c)| *c == value).map(|(i, _)| Action::Menu(*i)),
+            "erase" => parse_yes_no(value).map(Action::Erase),
+            _ => None,
+        }
+    }
+}
+
+/// A screen rendered in a language: what the outbox stores and a channel adapter sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub text: String,
+    pub buttons: Vec<Vec<OutButton>>,
+    /// The channel's id of a message this one replaces (edited in place where possible).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutButton {
+    pub label: String,
+    pub data: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_within_telegram_limits() {
+        let mut all = vec![
+            Action::Language(Lang::Kk),
+            Action::Language(Lang::Ru),
+            Action::Consent(true),
+            Action::Consent(false),
+            Action::ReviewConsent,
+            Action::Erase(true),
+            Action::Erase(false),
+        ];
+        all.extend(MENU_CODES.iter().map(|(i, _)| Action::Menu(*i)));
+        for action in all {
+            let data = action.encode();
+            assert!(data.len() <= 64, "{data}");
+            assert_eq!(Action::decode(&data), Some(action));
+        }
+    }
+
+    #[test]
+    fn unknown_data_does_not_decode() {
+        for data in ["", "menu", "menu:", "menu:nope", "lang:en", "x:y", "consent:maybe"] {
+            assert_eq!(Action::decode(data), None, "{data}");
+        }
+    }
+}

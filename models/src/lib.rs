@@ -1,0 +1,12 @@
+//! Text understanding for Qamqor: what a parent's message says, with no I/O.
+//!
+//! This crate knows nothing of messengers or databases. It turns text into facts the
+//! conversation engine acts on: the language it is written in ([`lang`]), a normalised
+//! form for matching ([`text`]) and whether the writer may be in danger ([`distress`]).
+
+pub mod distress;
+pub mod lang;
+pub mod text;
+
+pub use distress::{Assessment, Risk};
+pub use lang::Lang;

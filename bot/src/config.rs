@@ -1,0 +1,100 @@
+//! Configuration, from environment variables. Nothing is required: with no variables
+//! set, Qamqor runs on SQLite in `qamqor.db` with no messenger connected.
+
+use anyhow::{Context, bail};
+use reqwest::Url;
+use std::net::SocketAddr;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://qamqor.db` (default) or `postgres://…`.
+    pub database_url: String,
+    /// `QAMQOR_HTTP_ADDR`: where `/healthz` and the webhooks listen.
+    pub http_addr: SocketAddr,
+    pub telegram: Option<TelegramConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TelegramConfig {
+    /// `TELEGRAM_BOT_TOKEN`, from @BotFather.
+    pub token: String,
+    /// `TELEGRAM_API_URL`: another Bot API server (self-hosted, or a test stand-in).
+    pub api_url: Option<Url>,
+    /// `TELEGRAM_WEBHOOK_URL` and `TELEGRAM_WEBHOOK_SECRET`: webhook mode, for several
+    /// replicas. Without them Qamqor uses long polling.
+    pub webhook: Option<Webhook>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    pub url: Url,
+    pub secret: String,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Config> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let http_addr = get("QAMQOR_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let telegram = match get("TELEGRAM_BOT_TOKEN") {
+            None => None,
+            Some(token) => Some(TelegramConfig {
+                token,
+                api_url: get("TELEGRAM_API_URL")
+                    .map(|u| Url::parse(&u).context("TELEGRAM_API_URL is not a URL"))
+                    .transpose()?,
+                webhook: match (get("TELEGRAM_WEBHOOK_URL"), get("TELEGRAM_WEBHOOK_SECRET")) {
+                    (None, _) => None,
+                    (Some(_), None) => bail!("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET"),
+                    (Some(url), Some(secret)) => Some(Webhook {
+                        url: Url::parse(&url).context("TELEGRAM_WEBHOOK_URL is not a URL")?,
+                        secret: valid_secret(secret)?,
+                    }),
+                },
+            }),
+        };
+        Ok(Config {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://qamqor.db".into()),
+            http_addr: http_addr.parse().context("QAMQOR_HTTP_ADDR must look like 127.0.0.1:8080")?,
+            telegram,
+        })
+    }
+}
+
+/// Telegram accepts 1–256 characters of A–Z, a–z, 0–9, `_` and `-`.
+fn valid_secret(secret: String) -> anyhow::Result<String> {
+    let ok = (1..=256).contains(&secret.len())
+        && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !ok {
+        bail!("TELEGRAM_WEBHOOK_SECRET must be 1–256 characters of A-Z, a-z, 0-9, _ and -");
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://qamqor.db");
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.telegram.is_none());
+    }
+
+    #[test]
+    fn a_webhook_needs_a_valid_secret() {
+        let base = [("TELEGRAM_BOT_TOKEN", "1:x"), ("TELEGRAM_WEBHOOK_URL", "https://q.kz/webhooks/telegram")];
+        assert!(config(&base).is_err());
+        assert!(config(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "has space")]).is_err());
+        let c = config(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-")]).unwrap();
+        assert_eq!(c.telegram.unwrap().webhook.unwrap().secret, "s3cret_-");
+    }
+}

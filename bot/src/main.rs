@@ -1,0 +1,47 @@
+//! `qamqor`: run the assistant (`serve`, the default) or talk to it in a terminal (`chat`).
+
+use clap::{Parser, Subcommand};
+use qamqor::app;
+use qamqor::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "qamqor", version, about = "Qamqor: a messaging assistant for parents of children with disabilities")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every configured channel and the HTTP server (the default).
+    Serve,
+    /// Talk to Qamqor in this terminal; buttons are chosen by number. Reads piped input too.
+    Chat {
+        /// Which conversation to be: several names give several parents.
+        #[arg(long, default_value = "local")]
+        chat: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let chatting = matches!(cli.command, Some(Command::Chat { .. }));
+    // Logs go to stderr and never contain message text. In chat mode, only problems.
+    let default = if chatting { "warn" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => app::start(config).await?.until_signal().await,
+        Command::Chat { chat } => {
+            let engine = app::open_engine(&config).await?;
+            let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+            qamqor::terminal::chat(&engine, &chat, stdin, tokio::io::stdout()).await?;
+        }
+    }
+    Ok(())
+}

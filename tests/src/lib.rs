@@ -1,0 +1,138 @@
+//! Shared test support: real databases (a fresh SQLite file, and a fresh PostgreSQL
+//! database when `QAMQOR_TEST_POSTGRES` names a server), a conversation driver that
+//! goes through the real engine and outbox, and stand-ins for the messengers' APIs.
+
+pub mod telegram_api;
+
+use qamqor::outbox::{Deliver, DeliveryError, deliver_due};
+use qamqor_flows::{Address, Channel, Db, Engine, Event, Inbound, Media, Outgoing};
+use rand::Rng;
+use std::sync::{Arc, Mutex};
+
+/// A database made for one test, dropped with it (SQLite) or left for `.ci/run` to
+/// clean (PostgreSQL databases named `qamqor_test_*`).
+pub struct TestDb {
+    pub url: String,
+    pub name: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("qamqor.db").display());
+        TestDb { url, name: "sqlite", _dir: Some(dir) }
+    }
+
+    /// A fresh database on the server named by `QAMQOR_TEST_POSTGRES`, if set. When it
+    /// is set and the server cannot be reached, the test fails: CI must not skip it.
+    pub async fn postgres() -> Option<TestDb> {
+        let server = std::env::var("QAMQOR_TEST_POSTGRES").ok().filter(|s| !s.is_empty())?;
+        let name = format!("qamqor_test_{:016x}", rand::rng().random::<u64>());
+        sqlx::any::install_default_drivers();
+        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)
+            .await
+            .expect("QAMQOR_TEST_POSTGRES is set but the server cannot be reached");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        Some(TestDb { url: format!("{base}/{name}"), name: "postgres", _dir: None })
+    }
+
+    /// SQLite always, PostgreSQL too when configured: every storage and flow test runs
+    /// on both engines.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite()];
+        dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+
+    pub async fn engine(&self) -> Arc<Engine> {
+        let db = Db::connect(&self.url).await.expect("connect to test database");
+        Arc::new(Engine::new(db).expect("engine"))
+    }
+}
+
+/// Collects what the outbox delivers, as a messenger would receive it.
+#[derive(Default)]
+pub struct Collector(pub Mutex<Vec<(String, Outgoing)>>);
+
+impl Deliver for Collector {
+    async fn deliver(&self, chat: &str, message: &Outgoing) -> Result<(), DeliveryError> {
+        self.0.lock().unwrap().push((chat.to_string(), message.clone()));
+        Ok(())
+    }
+}
+
+/// One person talking to the real engine through the terminal channel: every event
+/// goes through the inbox, a transaction and the outbox, as in production.
+pub struct Person {
+    pub engine: Arc<Engine>,
+    pub address: Address,
+    /// The last message that had buttons: what `press` chooses from.
+    pub last_buttons: Vec<qamqor_flows::OutButton>,
+    /// Makes this person's event ids unique, also against another `Person` on the same chat.
+    run: u64,
+    seq: u64,
+}
+
+impl Person {
+    pub fn new(engine: Arc<Engine>, chat: &str) -> Person {
+        Person { engine, address: Address::new(Channel::Terminal, chat), last_buttons: Vec::new(), run: rand::rng().random(), seq: 0 }
+    }
+
+    /// Sends an event and returns everything the bot answered.
+    pub async fn send(&mut self, event: Event) -> Vec<Outgoing> {
+        self.seq += 1;
+        let inbound = Inbound { address: self.address.clone(), external_id: format!("{:x}-{}", self.run, self.seq), event };
+        assert!(self.engine.accept(&inbound).await.unwrap(), "fresh event accepted");
+        self.engine.process(&self.address).await.unwrap();
+        let got = drain(&self.engine).await;
+        let mine: Vec<Outgoing> = got.into_iter().filter(|(c, _)| *c == self.address.chat).map(|(_, m)| m).collect();
+        if let Some(m) = mine.iter().rev().find(|m| !m.buttons.is_empty()) {
+            self.last_buttons = m.buttons.iter().flatten().cloned().collect();
+        }
+        mine
+    }
+
+    pub async fn say(&mut self, text: &str) -> Vec<Outgoing> {
+        self.send(Event::Text { text: text.into() }).await
+    }
+
+    pub async fn send_media(&mut self, media: Media) -> Vec<Outgoing> {
+        self.send(Event::Media { media, caption: None }).await
+    }
+
+    /// Presses the button with this label on the last screen that had buttons.
+    pub async fn press(&mut self, label: &str) -> Vec<Outgoing> {
+        let data = self
+            .last_buttons
+            .iter()
+            .find(|b| b.label == label)
+            .unwrap_or_else(|| panic!("no button {label:?} among {:?}", self.labels()))
+            .data
+            .clone();
+        self.send(Event::Button { data, message: None }).await
+    }
+
+    pub fn labels(&self) -> Vec<String> {
+        self.last_buttons.iter().map(|b| b.label.clone()).collect()
+    }
+}
+
+/// Delivers everything due on the terminal channel and returns it.
+pub async fn drain(engine: &Engine) -> Vec<(String, Outgoing)> {
+    let collector = Collector::default();
+    while deliver_due(engine.db(), Channel::Terminal, &collector).await.unwrap() > 0 {}
+    collector.0.into_inner().unwrap()
+}
+
+/// The single message of an answer, or a failure that shows what came instead.
+pub fn only(answer: Vec<Outgoing>) -> Outgoing {
+    assert_eq!(answer.len(), 1, "expected one message, got {answer:#?}");
+    answer.into_iter().next().unwrap()
+}
+
+/// Every button label of a message, row by row.
+pub fn labels(message: &Outgoing) -> Vec<&str> {
+    message.buttons.iter().flatten().map(|b| b.label.as_str()).collect()
+}

@@ -27,7 +27,11 @@ async fn dump(pool: &AnyPool, table: &str) -> Vec<Vec<(String, String)>> {
 }
 
 async fn user_row(pool: &AnyPool, chat: &str) -> Option<(i64, String)> {
-    sqlx::query_as("SELECT id, pseudonym FROM users WHERE external_id = $1").bind(chat).fetch_optional(pool).await.unwrap()
+    sqlx::query_as("SELECT id, pseudonym FROM users WHERE external_id = $1")
+        .bind(chat)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -64,15 +68,20 @@ async fn erasing_leaves_no_row_about_the_person_in_any_table() {
                         db.name
                     );
                     let points_to_user = references.contains(&column.as_str()) && (*table == "users" || column != "id");
-                    assert!(!(points_to_user && value == &id.to_string()), "{}: {table}.{column} = {id}: {row:?}", db.name);
+                    assert!(
+                        !(points_to_user && value == &id.to_string()),
+                        "{}: {table}.{column} = {id}: {row:?}",
+                        db.name
+                    );
                 }
             }
         }
         // The erasure itself is recorded, anonymously; the other parent is untouched.
-        let erased: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user_erased' AND actor_id IS NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let erased: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user_erased' AND actor_id IS NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         assert_eq!(erased, 1);
         assert!(user_row(&pool, "stays").await.is_some());
         let menu = only(other.say("/menu").await);

@@ -66,7 +66,8 @@ async fn everyday_words_do_not_raise_an_alarm() {
         parent.say("/start").await;
         parent.press("Русский").await;
         parent.press("Принимаю").await;
-        for text in ["Умираю со смеху", "Устала, но всё хорошо", "Как получить пособие?"] {
+        for text in ["Умираю со смеху", "Устала, но всё хорошо", "Как получить пособие?"]
+        {
             let reply = only(parent.say(text).await);
             assert!(!is_safety(&reply), "{text:?} raised an alarm:\n{}", reply.text);
         }

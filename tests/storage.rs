@@ -22,7 +22,8 @@ async fn the_same_inbound_twice_is_handled_once() {
         assert!(!engine.accept(&text(&address, "update-1", "/start")).await.unwrap(), "{}", db.name);
         assert_eq!(engine.process(&address).await.unwrap(), 1);
         assert_eq!(engine.process(&address).await.unwrap(), 0);
-        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(engine.db().pool()).await.unwrap();
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(engine.db().pool()).await.unwrap();
         assert_eq!(queued, 1);
     }
 }

@@ -33,7 +33,13 @@ fn labels(sent: &Sent) -> Vec<&str> {
 }
 
 fn data_of(sent: &Sent, label: &str) -> String {
-    sent.buttons.iter().flatten().find(|(l, _)| l == label).unwrap_or_else(|| panic!("no {label} in {sent:?}")).1.clone()
+    sent.buttons
+        .iter()
+        .flatten()
+        .find(|(l, _)| l == label)
+        .unwrap_or_else(|| panic!("no {label} in {sent:?}"))
+        .1
+        .clone()
 }
 
 /// Presses a button of a message and waits for the answer (the n-th item sent to the chat).
@@ -202,7 +208,9 @@ async fn every_kind_of_non_text_message_gets_a_kind_answer() {
     assert_eq!(labels(&reply)[0], "Чат с психологом");
 
     // A 10,000-character message, emoji only, mixed scripts: answered, not crashed.
-    for (i, text) in ["ж".repeat(10_000), "🙏🙏🙏".to_string(), "Salem, как дела, қалайсыз?".to_string()].iter().enumerate() {
+    for (i, text) in
+        ["ж".repeat(10_000), "🙏🙏🙏".to_string(), "Salem, как дела, қалайсыз?".to_string()].iter().enumerate()
+    {
         api.user_sends_text(chat, text);
         let reply = api.wait_for_sent(chat, 11 + i, WAIT).await.pop().unwrap();
         assert!(reply.text.contains("Пока я работаю через кнопки"), "{}", reply.text);
@@ -222,7 +230,8 @@ async fn every_kind_of_non_text_message_gets_a_kind_answer() {
 async fn the_webhook_accepts_only_telegram_with_the_secret() {
     let db = TestDb::sqlite();
     let api = TelegramStandIn::start().await;
-    let webhook = Webhook { url: "https://qamqor.example/webhooks/telegram".parse().unwrap(), secret: "s3cret-token".into() };
+    let webhook =
+        Webhook { url: "https://qamqor.example/webhooks/telegram".parse().unwrap(), secret: "s3cret-token".into() };
     let app = app::start(config(&db, &api, Some(webhook))).await.unwrap();
     assert!(api.calls().iter().any(|c| c.method == "setWebhook"), "{}", api.report());
 

@@ -49,7 +49,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     tasks.spawn(telegram.poll(intake.clone(), stopped.clone()));
                 }
             }
-            tracing::info!(mode = if telegram_config.webhook.is_some() { "webhook" } else { "polling" }, "Telegram connected");
+            tracing::info!(
+                mode = if telegram_config.webhook.is_some() { "webhook" } else { "polling" },
+                "Telegram connected"
+            );
         }
         None => tracing::warn!("no messenger configured: set TELEGRAM_BOT_TOKEN, or try `qamqor chat`"),
     }

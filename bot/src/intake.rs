@@ -38,7 +38,12 @@ pub struct Intake {
 
 impl Intake {
     /// Starts the conversation workers on `tasks`; they stop with `stop`.
-    pub fn spawn(engine: Arc<Engine>, wakers: Arc<Wakers>, stop: watch::Receiver<bool>, tasks: &mut JoinSet<()>) -> Intake {
+    pub fn spawn(
+        engine: Arc<Engine>,
+        wakers: Arc<Wakers>,
+        stop: watch::Receiver<bool>,
+        tasks: &mut JoinSet<()>,
+    ) -> Intake {
         let shards = (0..SHARDS)
             .map(|_| {
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -92,7 +97,9 @@ async fn work(
         match engine.process(&address).await {
             Ok(0) => {}
             Ok(_) => wakers.wake(address.channel),
-            Err(error) => tracing::error!(channel = address.channel.as_str(), %error, "handling a message failed; it stays in the inbox"),
+            Err(error) => {
+                tracing::error!(channel = address.channel.as_str(), %error, "handling a message failed; it stays in the inbox")
+            }
         }
     }
 }

@@ -58,7 +58,8 @@ impl Telegram {
     /// Long polling until `stop`. Telegram redelivers what was not confirmed, and the
     /// inbox drops what it already has.
     pub async fn poll(self, intake: Intake, mut stop: watch::Receiver<bool>) {
-        let mut listener = Polling::builder(self.bot.clone()).timeout(Duration::from_secs(25)).delete_webhook().await.build();
+        let mut listener =
+            Polling::builder(self.bot.clone()).timeout(Duration::from_secs(25)).delete_webhook().await.build();
         let stop_token = listener.stop_token();
         let stream = listener.as_stream();
         tokio::pin!(stream);

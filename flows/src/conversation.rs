@@ -141,7 +141,9 @@ fn on_command(user: Option<&User>, state: State, command: Command) -> Decision {
     let consented = user.is_some_and(User::consented);
     match (command, user) {
         (Command::Start, Some(u)) if consented => Decision::show(Some(u), State::Menu, menu::main()),
-        (Command::Start, Some(u)) if u.language.is_some() => Decision::show(Some(u), State::Consent, onboarding::consent()),
+        (Command::Start, Some(u)) if u.language.is_some() => {
+            Decision::show(Some(u), State::Consent, onboarding::consent())
+        }
         (Command::Start | Command::Lang, _) => Decision::show(user, State::ChoosingLanguage, onboarding::language()),
         (Command::Menu, _) if consented => Decision::show(user, State::Menu, menu::main()),
         (Command::Menu, _) => with_note(user, state, "not-ready"),
@@ -173,7 +175,9 @@ fn on_text(user: Option<&User>, state: State, text: &str) -> Decision {
 /// A language typed by name instead of pressed.
 fn language_named(text: &str) -> Option<Lang> {
     match normalize(text).as_str() {
-        "қазақша" | "қазақ" | "казахский" | "kazakh" | "kz" | "kk" | "qazaqsha" | "kazaksha" => Some(Lang::Kk),
+        "қазақша" | "қазақ" | "казахский" | "kazakh" | "kz" | "kk" | "qazaqsha" | "kazaksha" => {
+            Some(Lang::Kk)
+        }
         "русский" | "орысша" | "russian" | "ru" | "rus" | "russkiy" => Some(Lang::Ru),
         _ => None,
     }

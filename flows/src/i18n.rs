@@ -3,7 +3,7 @@
 //! The files are compiled into the binary, so a deployment cannot lose them. A test
 //! checks that both languages have the same message ids with the same variables.
 
-use crate::screen::{Arg, Msg, Outgoing, OutButton, Screen};
+use crate::screen::{Arg, Msg, OutButton, Outgoing, Screen};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 use qamqor_models::Lang;
@@ -104,9 +104,7 @@ fn bundle(lang: Lang) -> anyhow::Result<FluentBundle<FluentResource>> {
         };
         let resource = FluentResource::try_new(source.to_string())
             .map_err(|(_, e)| anyhow::anyhow!("locales/{}/{name}.ftl: {e:?}", lang.code()))?;
-        bundle
-            .add_resource(resource)
-            .map_err(|e| anyhow::anyhow!("locales/{}/{name}.ftl: {e:?}", lang.code()))?;
+        bundle.add_resource(resource).map_err(|e| anyhow::anyhow!("locales/{}/{name}.ftl: {e:?}", lang.code()))?;
     }
     Ok(bundle)
 }

@@ -21,5 +21,5 @@ mod safety;
 
 pub use engine::Engine;
 pub use inbound::{Address, Channel, Event, Inbound, Media};
-pub use screen::{Outgoing, OutButton};
+pub use screen::{OutButton, Outgoing};
 pub use storage::Db;

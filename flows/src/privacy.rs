@@ -20,18 +20,12 @@ pub fn my_data(user: &User) -> Screen {
         .text("pseudonym", user.pseudonym.clone())
         .text("since", local_time(user.created_at));
     let screen = Screen::of(msg);
-    if user.consented() {
-        screen.row(vec![Button::new("menu-open", Action::Menu(MenuItem::Open))])
-    } else {
-        screen
-    }
+    if user.consented() { screen.row(vec![Button::new("menu-open", Action::Menu(MenuItem::Open))]) } else { screen }
 }
 
 pub fn confirm_erase() -> Screen {
-    Screen::new("delete-confirm").row(vec![
-        Button::new("delete-yes", Action::Erase(true)),
-        Button::new("delete-no", Action::Erase(false)),
-    ])
+    Screen::new("delete-confirm")
+        .row(vec![Button::new("delete-yes", Action::Erase(true)), Button::new("delete-no", Action::Erase(false))])
 }
 
 /// A stored time as Kazakhstan shows it: the tz database's Asia/Almaty, not a fixed offset.

@@ -24,8 +24,7 @@ struct Stored {
 
 impl State {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&Stored { v: VERSION, state: self.clone() })
-            .expect("a state always serialises")
+        serde_json::to_string(&Stored { v: VERSION, state: self.clone() }).expect("a state always serialises")
     }
 
     /// Reads a stored state. An old or broken one gives `None`, and the caller sends the

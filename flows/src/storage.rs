@@ -226,11 +226,7 @@ pub async fn create_user(conn: &mut AnyConnection, address: &Address, lang: Lang
 }
 
 pub async fn set_language(conn: &mut AnyConnection, user_id: i64, lang: Lang) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
-        .bind(lang.code())
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    sqlx::query("UPDATE users SET language = $1 WHERE id = $2").bind(lang.code()).bind(user_id).execute(conn).await?;
     Ok(())
 }
 
@@ -247,10 +243,7 @@ pub async fn set_consent(conn: &mut AnyConnection, user_id: i64, accepted: bool,
 }
 
 pub async fn load_state(conn: &mut AnyConnection, user_id: i64) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT state FROM conversations WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar("SELECT state FROM conversations WHERE user_id = $1").bind(user_id).fetch_optional(conn).await
 }
 
 pub async fn save_state(conn: &mut AnyConnection, user_id: i64, state: &str, now: i64) -> sqlx::Result<()> {
@@ -350,9 +343,8 @@ pub async fn mark_handled(conn: &mut AnyConnection, inbox_id: i64, now: i64) -> 
 
 /// Conversations with events waiting: what a worker must pick up after a restart.
 pub async fn pending_conversations(db: &Db) -> sqlx::Result<Vec<Address>> {
-    let rows = sqlx::query("SELECT DISTINCT channel, chat FROM inbox WHERE handled_at IS NULL")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT DISTINCT channel, chat FROM inbox WHERE handled_at IS NULL").fetch_all(&db.pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         if let Some(channel) = Channel::parse(&r.try_get::<String, _>("channel")?) {
@@ -373,15 +365,13 @@ pub async fn forget_handled(db: &Db, before: i64) -> sqlx::Result<u64> {
 
 pub async fn enqueue(conn: &mut AnyConnection, address: &Address, message: &Outgoing, now: i64) -> sqlx::Result<()> {
     let message = serde_json::to_string(message).expect("an outgoing message always serialises");
-    sqlx::query(
-        "INSERT INTO outbox (channel, chat, message, next_try_at, created_at) VALUES ($1, $2, $3, $4, $4)",
-    )
-    .bind(address.channel.as_str())
-    .bind(&address.chat)
-    .bind(message)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    sqlx::query("INSERT INTO outbox (channel, chat, message, next_try_at, created_at) VALUES ($1, $2, $3, $4, $4)")
+        .bind(address.channel.as_str())
+        .bind(&address.chat)
+        .bind(message)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

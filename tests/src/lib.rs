@@ -77,13 +77,20 @@ pub struct Person {
 
 impl Person {
     pub fn new(engine: Arc<Engine>, chat: &str) -> Person {
-        Person { engine, address: Address::new(Channel::Terminal, chat), last_buttons: Vec::new(), run: rand::rng().random(), seq: 0 }
+        Person {
+            engine,
+            address: Address::new(Channel::Terminal, chat),
+            last_buttons: Vec::new(),
+            run: rand::rng().random(),
+            seq: 0,
+        }
     }
 
     /// Sends an event and returns everything the bot answered.
     pub async fn send(&mut self, event: Event) -> Vec<Outgoing> {
         self.seq += 1;
-        let inbound = Inbound { address: self.address.clone(), external_id: format!("{:x}-{}", self.run, self.seq), event };
+        let inbound =
+            Inbound { address: self.address.clone(), external_id: format!("{:x}-{}", self.run, self.seq), event };
         assert!(self.engine.accept(&inbound).await.unwrap(), "fresh event accepted");
         self.engine.process(&self.address).await.unwrap();
         let got = drain(&self.engine).await;

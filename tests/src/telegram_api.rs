@@ -142,18 +142,12 @@ pub struct TelegramStandIn {
 impl TelegramStandIn {
     /// Binds 127.0.0.1 on a free port and starts serving (any bot token).
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("telegram stand-in: cannot bind 127.0.0.1:0");
-        let addr = listener
-            .local_addr()
-            .expect("telegram stand-in: no local address");
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("telegram stand-in: cannot bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("telegram stand-in: no local address");
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                next_update_id: 1,
-                ..State::default()
-            }),
+            state: Mutex::new(State { next_update_id: 1, ..State::default() }),
             updates: Notify::new(),
             sent: Notify::new(),
             shutdown: shutdown_rx.clone(),
@@ -167,12 +161,7 @@ impl TelegramStandIn {
                 })
                 .await;
         });
-        Self {
-            addr,
-            shared,
-            shutdown_tx,
-            server: Mutex::new(Some(server)),
-        }
+        Self { addr, shared, shutdown_tx, server: Mutex::new(Some(server)) }
     }
 
     /// Base URL for teloxide's `Bot::set_api_url`, e.g. `http://127.0.0.1:PORT/`.
@@ -306,10 +295,7 @@ impl TelegramStandIn {
 
     /// The user shares a location.
     pub fn user_sends_location(&self, chat_id: i64, latitude: f64, longitude: f64) -> i64 {
-        self.user_sends(
-            chat_id,
-            json!({ "location": { "latitude": latitude, "longitude": longitude } }),
-        )
+        self.user_sends(chat_id, json!({ "location": { "latitude": latitude, "longitude": longitude } }))
     }
 
     /// The user shares a contact (their own, i.e. `user_id` = the chat's user).
@@ -327,22 +313,23 @@ impl TelegramStandIn {
     /// update_id as a string. The query carries the bot message as last sent or
     /// edited; an unknown message is given as an inaccessible message (date 0).
     pub fn user_presses(&self, chat_id: i64, message_id: i64, data: &str) -> i64 {
-        let id =
-            {
-                let mut st = self.shared.lock();
-                let message = st.bot_messages.get(&(chat_id, message_id)).cloned().unwrap_or_else(
-                || json!({ "message_id": message_id, "chat": chat_json(chat_id), "date": 0 }),
-            );
-                let update_id = st.next_update_id;
-                let query = json!({
-                    "id": update_id.to_string(),
-                    "from": st.user_json(chat_id),
-                    "message": message,
-                    "chat_instance": format!("ci{chat_id}"),
-                    "data": data,
-                });
-                st.queue_update("callback_query", query)
-            };
+        let id = {
+            let mut st = self.shared.lock();
+            let message = st
+                .bot_messages
+                .get(&(chat_id, message_id))
+                .cloned()
+                .unwrap_or_else(|| json!({ "message_id": message_id, "chat": chat_json(chat_id), "date": 0 }));
+            let update_id = st.next_update_id;
+            let query = json!({
+                "id": update_id.to_string(),
+                "from": st.user_json(chat_id),
+                "message": message,
+                "chat_instance": format!("ci{chat_id}"),
+                "data": data,
+            });
+            st.queue_update("callback_query", query)
+        };
         self.shared.updates.notify_waiters();
         id
     }
@@ -352,10 +339,7 @@ impl TelegramStandIn {
     pub fn redeliver(&self, update_id: i64) {
         {
             let mut st = self.shared.lock();
-            assert!(
-                st.history.contains_key(&update_id),
-                "telegram stand-in: redeliver({update_id}): no such update"
-            );
+            assert!(st.history.contains_key(&update_id), "telegram stand-in: redeliver({update_id}): no such update");
             st.redeliver.push(update_id);
         }
         self.shared.updates.notify_waiters();
@@ -371,10 +355,7 @@ impl TelegramStandIn {
 
     /// The next `n` sendMessage/editMessageText calls fail with `failure`.
     pub fn fail_next_sends(&self, n: usize, failure: Failure) {
-        self.shared
-            .lock()
-            .failures
-            .extend(std::iter::repeat_n(failure, n));
+        self.shared.lock().failures.extend(std::iter::repeat_n(failure, n));
     }
 
     /// Every successful sendMessage/editMessageText, in order.
@@ -384,13 +365,7 @@ impl TelegramStandIn {
 
     /// Every successful sendMessage/editMessageText to this chat, in order.
     pub fn sent_to(&self, chat_id: i64) -> Vec<Sent> {
-        self.shared
-            .lock()
-            .sent
-            .iter()
-            .filter(|s| s.chat_id == chat_id)
-            .cloned()
-            .collect()
+        self.shared.lock().sent.iter().filter(|s| s.chat_id == chat_id).cloned().collect()
     }
 
     /// Waits until the chat has at least `n` sent items and returns all of them.
@@ -436,11 +411,7 @@ impl TelegramStandIn {
         let _ = writeln!(out, "answered callbacks: {:?}", st.answered_callbacks);
         let _ = writeln!(out, "failed attempts: {}", st.failed_attempts);
         let _ = writeln!(out, "unknown methods: {:?}", st.unknown_methods);
-        let _ = writeln!(
-            out,
-            "unconfirmed updates: {:?}",
-            st.pending.iter().map(|(id, _)| *id).collect::<Vec<_>>()
-        );
+        let _ = writeln!(out, "unconfirmed updates: {:?}", st.pending.iter().map(|(id, _)| *id).collect::<Vec<_>>());
         let calls: Vec<&str> = st.calls.iter().map(|c| c.method.as_str()).collect();
         let _ = write!(out, "calls ({}): {:?}", calls.len(), calls);
         out
@@ -470,20 +441,13 @@ impl TelegramStandIn {
 
     /// The bot's message as last sent or edited, in Telegram's JSON shape.
     pub fn bot_message(&self, chat_id: i64, message_id: i64) -> Option<Value> {
-        self.shared
-            .lock()
-            .bot_messages
-            .get(&(chat_id, message_id))
-            .cloned()
+        self.shared.lock().bot_messages.get(&(chat_id, message_id)).cloned()
     }
 
     fn file_ids(&self, kind: &str) -> (String, String) {
         let mut st = self.shared.lock();
         st.file_seq += 1;
-        (
-            format!("{kind}-file-{}", st.file_seq),
-            format!("{kind}-unique-{}", st.file_seq),
-        )
+        (format!("{kind}-file-{}", st.file_seq), format!("{kind}-unique-{}", st.file_seq))
     }
 }
 
@@ -547,17 +511,13 @@ impl State {
         batch.sort_by_key(|(id, _)| *id);
         batch.dedup_by_key(|(id, _)| *id);
         batch.truncate(limit);
-        self.redeliver
-            .retain(|id| !batch.iter().any(|(b, _)| b == id));
+        self.redeliver.retain(|id| !batch.iter().any(|(b, _)| b == id));
         batch.into_iter().map(|(_, update)| update).collect()
     }
 }
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(1)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(1)
 }
 
 fn chat_json(chat_id: i64) -> Value {
@@ -570,11 +530,7 @@ fn chat_json(chat_id: i64) -> Value {
 }
 
 fn bot_user_json(token: &str) -> Value {
-    let id: i64 = token
-        .split(':')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let id: i64 = token.split(':').next().and_then(|s| s.parse().ok()).unwrap_or(1);
     json!({ "id": id, "is_bot": true, "first_name": "Stand-in Bot", "username": "standin_bot" })
 }
 
@@ -586,10 +542,7 @@ fn reply_ok(result: Value) -> Response {
 
 fn reply_err(code: u16, description: &str) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-    json_response(
-        status,
-        json!({ "ok": false, "error_code": code, "description": description }),
-    )
+    json_response(status, json!({ "ok": false, "error_code": code, "description": description }))
 }
 
 fn bad_request(description: &str) -> Response {
@@ -597,12 +550,7 @@ fn bad_request(description: &str) -> Response {
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 const KNOWN_METHODS: &[&str] = &[
@@ -616,12 +564,7 @@ const KNOWN_METHODS: &[&str] = &[
     "answerCallbackQuery",
 ];
 
-async fn handle(
-    AxumState(shared): AxumState<Arc<Shared>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(AxumState(shared): AxumState<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     // Expected path: /bot<token>/<method>
     let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
     let (token, requested) = match segments.as_slice() {
@@ -641,17 +584,11 @@ async fn handle(
     let params = match parse_params(&uri, &headers, &body) {
         Ok(params) => params,
         Err(e) => {
-            shared.lock().calls.push(Call {
-                method: method.clone(),
-                params: Value::Null,
-            });
+            shared.lock().calls.push(Call { method: method.clone(), params: Value::Null });
             return bad_request(&e);
         }
     };
-    shared.lock().calls.push(Call {
-        method: method.clone(),
-        params: Value::Object(params.clone()),
-    });
+    shared.lock().calls.push(Call { method: method.clone(), params: Value::Object(params.clone()) });
 
     let p = Params(&params);
     match method.as_str() {
@@ -666,9 +603,7 @@ async fn handle(
         }
         "getWebhookInfo" => {
             let pending = shared.lock().pending.len();
-            reply_ok(
-                json!({ "url": "", "has_custom_certificate": false, "pending_update_count": pending }),
-            )
+            reply_ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": pending }))
         }
         "deleteWebhook" | "setWebhook" => reply_ok(json!(true)),
         "getUpdates" => get_updates(&shared, p).await,
@@ -763,8 +698,7 @@ fn send_message(shared: &Shared, p: Params<'_>, token: &str) -> Response {
         if let Some(markup) = &keyboard {
             message["reply_markup"] = markup.clone();
         }
-        st.bot_messages
-            .insert((chat_id, message_id), message.clone());
+        st.bot_messages.insert((chat_id, message_id), message.clone());
         st.sent.push(Sent {
             method: "sendMessage".into(),
             chat_id,
@@ -807,11 +741,7 @@ fn edit_message_text(shared: &Shared, p: Params<'_>) -> Response {
         Ok(None) => return bad_request("message_id is required"),
         Err(e) => return bad_request(&e),
     };
-    if !shared
-        .lock()
-        .bot_messages
-        .contains_key(&(chat_id, message_id))
-    {
+    if !shared.lock().bot_messages.contains_key(&(chat_id, message_id)) {
         return bad_request("message to edit not found");
     }
     if let Some(failure) = injected_failure(shared) {
@@ -857,10 +787,7 @@ fn buttons_of(markup: &Value) -> Vec<Vec<(String, String)>> {
                         .iter()
                         .map(|b| {
                             let label = b.get("text").and_then(Value::as_str).unwrap_or_default();
-                            let data = b
-                                .get("callback_data")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default();
+                            let data = b.get("callback_data").and_then(Value::as_str).unwrap_or_default();
                             (label.to_owned(), data.to_owned())
                         })
                         .collect()
@@ -896,11 +823,7 @@ impl Params<'_> {
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
                 .map(Some)
                 .ok_or_else(|| format!("{key} must be an integer")),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("{key} must be an integer")),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| format!("{key} must be an integer")),
             Some(_) => Err(format!("{key} must be an integer")),
         }
     }
@@ -935,8 +858,7 @@ impl Params<'_> {
     /// The reply_markup if it is an inline keyboard (other markups are not echoed
     /// back: a Message only ever carries an inline keyboard).
     fn inline_keyboard(&self) -> Option<Value> {
-        self.json("reply_markup")
-            .filter(|m| m.get("inline_keyboard").is_some_and(Value::is_array))
+        self.json("reply_markup").filter(|m| m.get("inline_keyboard").is_some_and(Value::is_array))
     }
 }
 
@@ -947,17 +869,8 @@ fn parse_params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Map<Strin
             params.insert(k, Value::String(v));
         }
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
     }
@@ -1028,18 +941,14 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || from > haystack.len() {
         return None;
     }
-    haystack[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    haystack[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
 }
 
 /// Text parts become string values; file parts become `{"file_name", "size"}`.
 fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<(String, Value)>, String> {
     let delimiter = format!("--{boundary}").into_bytes();
     let mut fields = Vec::new();
-    let mut pos =
-        find(body, &delimiter, 0).ok_or("multipart boundary not found")? + delimiter.len();
+    let mut pos = find(body, &delimiter, 0).ok_or("multipart boundary not found")? + delimiter.len();
     loop {
         if body[pos..].starts_with(b"--") {
             break; // closing delimiter
@@ -1072,8 +981,6 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<(String, Value)>, 
 fn header_param(header_line: &str, key: &str) -> Option<String> {
     header_line.split(';').skip(1).find_map(|p| {
         let (k, v) = p.trim().split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(key)
-            .then(|| v.trim().trim_matches('"').to_owned())
+        k.trim().eq_ignore_ascii_case(key).then(|| v.trim().trim_matches('"').to_owned())
     })
 }

@@ -46,7 +46,7 @@ impl Telegram {
     async fn receive(&self, intake: &Intake, update: Update) -> anyhow::Result<()> {
         if let UpdateKind::CallbackQuery(query) = &update.kind {
             if let Err(error) = self.bot.answer_callback_query(query.id.clone()).await {
-                tracing::warn!(%error, "answerCallbackQuery failed");
+                tracing::warn!(error = describe(&error), "answerCallbackQuery failed");
             }
         }
         if let Some(inbound) = inbound(&update) {
@@ -76,7 +76,7 @@ impl Telegram {
                     }
                 }
                 Some(Err(error)) => {
-                    tracing::warn!(%error, "Telegram getUpdates failed");
+                    tracing::warn!(error = describe(&error), "Telegram getUpdates failed");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
@@ -85,7 +85,8 @@ impl Telegram {
 
     /// Registers the webhook with Telegram and returns its route, `/webhooks/telegram`.
     pub async fn webhook(self, intake: Intake, webhook: &Webhook) -> anyhow::Result<Router> {
-        self.bot.set_webhook(webhook.url.clone()).secret_token(webhook.secret.clone()).await?;
+        let registered = self.bot.set_webhook(webhook.url.clone()).secret_token(webhook.secret.clone()).await;
+        registered.map_err(|e| anyhow::anyhow!("Telegram setWebhook failed: {}", describe(&e)))?;
         let state = WebhookState { telegram: self, intake, secret: webhook.secret.clone() };
         Ok(Router::new().route("/webhooks/telegram", post(on_webhook)).with_state(state))
     }
@@ -176,14 +177,30 @@ fn keyboard(message: &Outgoing) -> Option<InlineKeyboardMarkup> {
     })
 }
 
-fn classify(error: RequestError) -> DeliveryError {
+/// What went wrong, for logs and the outbox, without anything a person wrote: teloxide's
+/// own `Display` can carry a raw response body (parents' messages, for getUpdates) or a
+/// URL with the bot token.
+fn describe(error: &RequestError) -> String {
     match error {
+        RequestError::Api(e) => format!("telegram: {e}"),
+        RequestError::RetryAfter(_) => "retry_after".into(),
+        RequestError::MigrateToChatId(_) => "chat migrated to a supergroup".into(),
+        RequestError::Network(e) if e.is_timeout() => "network: timeout".into(),
+        RequestError::Network(e) if e.is_connect() => "network: cannot connect".into(),
+        RequestError::Network(_) => "network".into(),
+        RequestError::InvalidJson { .. } => "invalid JSON from Telegram".into(),
+        RequestError::Io(e) => format!("io: {}", e.kind()),
+    }
+}
+
+fn classify(error: RequestError) -> DeliveryError {
+    match &error {
         RequestError::RetryAfter(wait) => DeliveryError::RetryAfter(wait.duration()),
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
-            DeliveryError::Transient(error.to_string())
-        }
-        RequestError::Api(ApiError::Unknown(_)) => DeliveryError::Transient(error.to_string()),
-        RequestError::Api(_) | RequestError::MigrateToChatId(_) => DeliveryError::Permanent(error.to_string()),
+        RequestError::Network(_)
+        | RequestError::Io(_)
+        | RequestError::InvalidJson { .. }
+        | RequestError::Api(ApiError::Unknown(_)) => DeliveryError::Transient(describe(&error)),
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => DeliveryError::Permanent(describe(&error)),
     }
 }
 

@@ -40,10 +40,7 @@ async fn erasing_leaves_no_row_about_the_person_in_any_table() {
         let engine = db.engine().await;
         let pool = engine.db().pool().clone();
 
-        let mut other = Person::new(engine.clone(), "stays");
-        other.say("/start").await;
-        other.press("Қазақша").await;
-        other.press("Келісемін").await;
+        let mut other = Person::onboarded(engine.clone(), "stays", "Қазақша").await;
 
         let mut parent = Person::new(engine.clone(), "leaves-7781");
         parent.say("/start").await;

@@ -62,10 +62,7 @@ async fn a_crisis_message_gets_the_safety_reply_in_every_state() {
 #[tokio::test]
 async fn everyday_words_do_not_raise_an_alarm() {
     for db in TestDb::all().await {
-        let mut parent = Person::new(db.engine().await, "calm");
-        parent.say("/start").await;
-        parent.press("Русский").await;
-        parent.press("Принимаю").await;
+        let mut parent = Person::onboarded(db.engine().await, "calm", "Русский").await;
         for text in ["Умираю со смеху", "Устала, но всё хорошо", "Как получить пособие?"]
         {
             let reply = only(parent.say(text).await);

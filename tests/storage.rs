@@ -32,10 +32,7 @@ async fn the_same_inbound_twice_is_handled_once() {
 async fn racing_workers_handle_a_conversation_in_order_exactly_once() {
     for db in TestDb::all().await {
         let engine = db.engine().await;
-        let mut parent = Person::new(engine.clone(), "busy");
-        parent.say("/start").await;
-        parent.press("Русский").await;
-        parent.press("Принимаю").await;
+        let mut parent = Person::onboarded(engine.clone(), "busy", "Русский").await;
 
         let address = parent.address.clone();
         let commands = ["/help", "/mydata"];
@@ -156,10 +153,7 @@ async fn a_claimed_message_is_not_sent_twice_by_two_senders() {
 async fn unreadable_state_or_event_leads_back_to_safety_not_a_crash() {
     for db in TestDb::all().await {
         let engine = db.engine().await;
-        let mut parent = Person::new(engine.clone(), "old-state");
-        parent.say("/start").await;
-        parent.press("Қазақша").await;
-        parent.press("Келісемін").await;
+        let mut parent = Person::onboarded(engine.clone(), "old-state", "Қазақша").await;
 
         // A state written by an older version of Qamqor.
         sqlx::query("UPDATE conversations SET state = $1")

@@ -131,10 +131,7 @@ async fn declining_stores_only_the_refusal_and_the_door_stays_open() {
 async fn language_can_be_changed_and_is_remembered() {
     for db in TestDb::all().await {
         let engine = db.engine().await;
-        let mut parent = Person::new(engine.clone(), "switcher");
-        parent.say("/start").await;
-        parent.press("Қазақша").await;
-        parent.press("Келісемін").await;
+        let mut parent = Person::onboarded(engine.clone(), "switcher", "Қазақша").await;
 
         only(parent.press("Тіл / Язык").await);
         let changed = only(parent.press("Русский").await);
@@ -153,10 +150,7 @@ async fn language_can_be_changed_and_is_remembered() {
 #[tokio::test]
 async fn menu_entries_still_in_progress_say_so_honestly() {
     for db in TestDb::all().await {
-        let mut parent = Person::new(db.engine().await, "explorer");
-        parent.say("/start").await;
-        parent.press("Русский").await;
-        parent.press("Принимаю").await;
+        let mut parent = Person::onboarded(db.engine().await, "explorer", "Русский").await;
 
         let services = only(parent.press("Найти услуги").await);
         assert_has(&services, "готовится");

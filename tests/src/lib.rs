@@ -86,6 +86,16 @@ impl Person {
         }
     }
 
+    /// A person who has chosen a language (by its button label) and accepted the terms.
+    pub async fn onboarded(engine: Arc<Engine>, chat: &str, language: &str) -> Person {
+        let mut person = Person::new(engine, chat);
+        person.say("/start").await;
+        person.press(language).await;
+        let accept = if language == "Қазақша" { "Келісемін" } else { "Принимаю" };
+        person.press(accept).await;
+        person
+    }
+
     /// Sends an event and returns everything the bot answered.
     pub async fn send(&mut self, event: Event) -> Vec<Outgoing> {
         self.seq += 1;

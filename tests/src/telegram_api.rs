@@ -699,13 +699,7 @@ fn send_message(shared: &Shared, p: Params<'_>, token: &str) -> Response {
             message["reply_markup"] = markup.clone();
         }
         st.bot_messages.insert((chat_id, message_id), message.clone());
-        st.sent.push(Sent {
-            method: "sendMessage".into(),
-            chat_id,
-            message_id,
-            text,
-            buttons: keyboard.as_ref().map(buttons_of).unwrap_or_default(),
-        });
+        record_sent(&mut st, "sendMessage", chat_id, message_id, text, &keyboard);
         message
     };
     shared.sent.notify_waiters();
@@ -718,20 +712,6 @@ fn edit_message_text(shared: &Shared, p: Params<'_>) -> Response {
         _ => return bad_request("message text is empty"),
     };
     let keyboard = p.inline_keyboard();
-    if let Some(inline_id) = p.string("inline_message_id") {
-        if let Some(failure) = injected_failure(shared) {
-            return failure;
-        }
-        shared.lock().sent.push(Sent {
-            method: "editMessageText".into(),
-            chat_id: 0,
-            message_id: 0,
-            text: format!("[inline {inline_id}] {text}"),
-            buttons: keyboard.as_ref().map(buttons_of).unwrap_or_default(),
-        });
-        shared.sent.notify_waiters();
-        return reply_ok(json!(true));
-    }
     let chat_id = match p.chat_id() {
         Ok(id) => id,
         Err(e) => return bad_request(e),
@@ -762,17 +742,17 @@ fn edit_message_text(shared: &Shared, p: Params<'_>) -> Response {
             (None, None) => {}
         }
         let message = message.clone();
-        st.sent.push(Sent {
-            method: "editMessageText".into(),
-            chat_id,
-            message_id,
-            text,
-            buttons: keyboard.as_ref().map(buttons_of).unwrap_or_default(),
-        });
+        record_sent(&mut st, "editMessageText", chat_id, message_id, text, &keyboard);
         message
     };
     shared.sent.notify_waiters();
     reply_ok(message)
+}
+
+/// Records a message the bot sent or edited, for the test to inspect.
+fn record_sent(st: &mut State, method: &str, chat_id: i64, message_id: i64, text: String, keyboard: &Option<Value>) {
+    let buttons = keyboard.as_ref().map(buttons_of).unwrap_or_default();
+    st.sent.push(Sent { method: method.into(), chat_id, message_id, text, buttons });
 }
 
 fn buttons_of(markup: &Value) -> Vec<Vec<(String, String)>> {

@@ -6,6 +6,7 @@
 
 pub mod distress;
 pub mod lang;
+pub mod stem;
 pub mod text;
 
 pub use distress::{Assessment, Risk};

@@ -1,4 +1,11 @@
 //! Normalisation: one form of a message to match words against, whatever the keyboard.
+//!
+//! Parents write Cyrillic Kazakh, Latin-script Kazakh (the official 2021 letters, or
+//! plain ASCII like "sharshadym"), Russian, Russian in Latin letters ("ne hochu zhit")
+//! and mixtures. [`readings`] turns any of these into folded Cyrillic: Kazakh letters
+//! folded onto their base letters (ә→а, қ→к, і→и …) and soft/hard signs dropped, because
+//! informal Latin typing loses exactly these distinctions. Latin words are ambiguous
+//! between the Kazakh and the Russian spelling habits, so they give two readings.
 
 /// Lower-cases, folds `ё` into `е`, turns punctuation and symbols into spaces and
 /// collapses runs of white space, so "Қазақша!" and "  қазақша " compare equal.
@@ -20,9 +27,136 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// Which Latin spelling habit to read a Latin word with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scheme {
+    Kazakh,
+    Russian,
+}
+
+/// Letters only the official 2021 Kazakh Latin alphabet uses.
+const OFFICIAL_KK_LATIN: &str = "äğıñöşūüç";
+
+/// The folded Cyrillic readings of a text: one when it has no Latin letters, two (Kazakh
+/// and Russian spelling habits) when it has. Each is a sequence of words.
+pub fn readings(text: &str) -> Vec<Vec<String>> {
+    let words: Vec<String> = normalize(text).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect();
+    let has_latin = words.iter().any(|w| w.chars().any(|c| c.is_ascii_alphabetic() || OFFICIAL_KK_LATIN.contains(c)));
+    let official = words.iter().any(|w| w.chars().any(|c| OFFICIAL_KK_LATIN.contains(c)));
+    let read = |scheme: Option<Scheme>| -> Vec<String> {
+        words
+            .iter()
+            .map(|w| {
+                let cyrillic = match scheme {
+                    Some(s) => transliterate(w, s, official),
+                    None => w.clone(),
+                };
+                fold(&cyrillic)
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    if has_latin { vec![read(Some(Scheme::Kazakh)), read(Some(Scheme::Russian))] } else { vec![read(None)] }
+}
+
+/// Kazakh letters onto their base letters; soft and hard signs dropped.
+fn fold(word: &str) -> String {
+    word.chars()
+        .filter_map(|c| match c {
+            'ә' => Some('а'),
+            'ғ' => Some('г'),
+            'қ' => Some('к'),
+            'ң' => Some('н'),
+            'ө' => Some('о'),
+            'ұ' | 'ү' => Some('у'),
+            'һ' => Some('х'),
+            'і' => Some('и'),
+            'ь' | 'ъ' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// Multi-letter Latin spellings, longest first, shared by both habits.
+const DIGRAPHS: &[(&str, &str)] = &[
+    ("shch", "щ"),
+    ("sch", "щ"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ts", "ц"),
+    ("yu", "ю"),
+    ("ya", "я"),
+    ("yo", "е"),
+    ("iu", "ю"),
+    ("ia", "я"),
+    ("gh", "г"),
+];
+
+/// Reads one Latin (or partly Latin) word as Cyrillic. Cyrillic letters pass through.
+fn transliterate(word: &str, scheme: Scheme, official: bool) -> String {
+    let mut out = String::with_capacity(word.len() * 2);
+    let mut rest = word;
+    'outer: while let Some(c) = rest.chars().next() {
+        for (latin, cyrillic) in DIGRAPHS {
+            if rest.starts_with(latin) {
+                out.push_str(cyrillic);
+                rest = &rest[latin.len()..];
+                continue 'outer;
+            }
+        }
+        let mapped = match c {
+            'a' | 'ä' => "а",
+            'b' => "б",
+            'c' => "ц",
+            'ç' => "ч",
+            'd' => "д",
+            'e' => "е",
+            'f' => "ф",
+            'g' | 'ğ' => "г",
+            'h' | 'x' => "х",
+            'i' => "и",
+            'ı' => "ы",
+            'j' if scheme == Scheme::Kazakh => "ж",
+            'j' => "й",
+            'k' | 'q' => "к",
+            'l' => "л",
+            'm' => "м",
+            'n' | 'ñ' => "н",
+            'o' | 'ö' => "о",
+            'p' => "п",
+            'r' => "р",
+            's' => "с",
+            'ş' => "ш",
+            't' => "т",
+            'u' | 'ū' | 'ü' => "у",
+            'v' | 'w' => "в",
+            // The official alphabet writes й as y and ы as ı; plain ASCII writes ы as y.
+            'y' if official && scheme == Scheme::Kazakh => "й",
+            'y' => "ы",
+            'z' => "з",
+            '4' => "ч",
+            '\'' => "",
+            other => {
+                out.push(other);
+                rest = &rest[other.len_utf8()..];
+                continue;
+            }
+        };
+        out.push_str(mapped);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::*;
+
+    fn joined(text: &str) -> Vec<String> {
+        readings(text).into_iter().map(|r| r.join(" ")).collect()
+    }
 
     #[test]
     fn folds_case_yo_punctuation_and_spaces() {
@@ -30,5 +164,34 @@ mod tests {
         assert_eq!(normalize("Всё,   ХОРОШО..."), "все хорошо");
         assert_eq!(normalize("🙂🙂🙂"), "");
         assert_eq!(normalize("/Start"), "/start");
+    }
+
+    #[test]
+    fn cyrillic_kazakh_folds_onto_base_letters() {
+        assert_eq!(joined("Өлгім келеді!"), ["олгим келеди"]);
+        assert_eq!(joined("Больше не могу"), ["болше не могу"]);
+    }
+
+    #[test]
+    fn latin_kazakh_in_both_spellings_meets_the_cyrillic() {
+        let cyrillic = &joined("шаршадым, өлгім келеді")[0];
+        assert!(joined("sharshadym, olgim keledi").contains(cyrillic));
+        assert!(joined("şarşadym, ölgim keledi").contains(cyrillic));
+        assert!(joined("Balam auyryp jur").contains(&"балам ауырып жур".to_string()));
+    }
+
+    #[test]
+    fn russian_translit_meets_the_cyrillic() {
+        let cyrillic = &joined("не хочу жить")[0];
+        assert!(joined("ne hochu zhit").contains(cyrillic));
+        assert!(joined("ne xochu zhit'").contains(cyrillic));
+        assert!(joined("ne mogu bolshe").contains(&"не могу болше".to_string()));
+        assert!(joined("4to delat").contains(&"что делат".to_string()));
+    }
+
+    #[test]
+    fn mixed_scripts_keep_the_cyrillic_words() {
+        let r = joined("ne mogu uzhe, қиын");
+        assert!(r.iter().all(|s| s.ends_with("киын")), "{r:?}");
     }
 }

@@ -59,7 +59,7 @@ pub fn readings(text: &str) -> Vec<Vec<String>> {
     if has_latin { vec![read(Some(Scheme::Kazakh)), read(Some(Scheme::Russian))] } else { vec![read(None)] }
 }
 
-/// Kazakh letters onto their base letters; soft and hard signs dropped.
+/// Kazakh letters onto their base letters, й onto и; soft and hard signs dropped.
 fn fold(word: &str) -> String {
     word.chars()
         .filter_map(|c| match c {
@@ -70,7 +70,8 @@ fn fold(word: &str) -> String {
             'ө' => Some('о'),
             'ұ' | 'ү' => Some('у'),
             'һ' => Some('х'),
-            'і' => Some('и'),
+            // Informal Latin typing writes й as i, as it writes і.
+            'і' | 'й' => Some('и'),
             'ь' | 'ъ' => None,
             c => Some(c),
         })

@@ -32,7 +32,7 @@ async fn the_same_inbound_twice_is_handled_once() {
 async fn racing_workers_handle_a_conversation_in_order_exactly_once() {
     for db in TestDb::all().await {
         let engine = db.engine().await;
-        let mut parent = Person::onboarded(engine.clone(), "busy", "Русский").await;
+        let parent = Person::onboarded(engine.clone(), "busy", "Русский").await;
 
         let address = parent.address.clone();
         let commands = ["/help", "/mydata"];

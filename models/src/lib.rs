@@ -5,6 +5,7 @@
 //! form for matching ([`text`]) and whether the writer may be in danger ([`distress`]).
 
 pub mod distress;
+pub mod eval;
 pub mod lang;
 pub mod stem;
 pub mod text;

@@ -7,6 +7,7 @@
 pub mod distress;
 pub mod eval;
 pub mod lang;
+pub mod model_file;
 pub mod stem;
 pub mod text;
 

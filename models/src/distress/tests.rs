@@ -139,3 +139,21 @@ fn a_ten_thousand_character_message_is_assessed() {
     let text = format!("{} хочу умереть", "очень длинный текст ".repeat(500));
     assert_eq!(risk(&text), Risk::High);
 }
+
+// TEMP_DUMP_BEGIN
+#[test]
+#[ignore]
+fn temp_dump_train_support() {
+    let all = crate::eval::dataset();
+    let set = crate::eval::split(&all, crate::eval::Split::Train);
+    for e in set {
+        let a = assess(&e.text);
+        if e.risk == Risk::Support && !e.child_safety && a.risk < Risk::Support {
+            println!("SUPMISS: {}", e.text);
+        }
+        if e.risk == Risk::None && !e.child_safety && a.risk == Risk::Support {
+            println!("NONE->SUP {:?}: {}", a.signals, e.text);
+        }
+    }
+}
+// TEMP_DUMP_END

@@ -45,9 +45,75 @@ pub fn detect(text: &str) -> Option<Lang> {
     }
 }
 
+/// What a message is written in, as `qamqor classify` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Written {
+    Kk,
+    Ru,
+    Mixed,
+}
+
+/// Common Kazakh words, folded (see `text::readings`): they mark Kazakh in any script.
+const KK_WORDS: &[&str] = &[
+    "мен", "сен", "ол", "биз", "сиз", "олар", "бала", "балам", "баламды", "баланын", "балалар", "жок", "бар", "емес",
+    "деп", "ушин", "пен", "бен", "менин", "сенин", "онын", "бир", "осы", "бул", "сол", "кандаи", "калаи", "неге",
+    "кашан", "каида", "жане", "бирак", "енди", "кази", "бугин", "кеше", "ертен", "жаксы", "жаман", "рахмет", "керек",
+    "болады", "болды", "болып", "келеди", "кетти", "айтты", "деди", "ана", "анамын", "киын", "шаршадым", "маган",
+    "сизге", "кимге", "ештене", "барлык", "колымнан", "келмеиди", "жатыр", "отырмын", "жатырмын", "уиде", "мектепке",
+    "кызым", "улым", "куиеуим", "ага", "аке", "апа", "ата", "ма", "ме", "ба", "бе", "па", "пе", "гои", "екен",
+];
+
+/// Common Russian words, folded.
+const RU_WORDS: &[&str] = &[
+    "я", "ты", "он", "она", "мы", "вы", "они", "не", "и", "в", "на", "что", "как", "это", "у", "меня", "мне", "с",
+    "по", "но", "так", "уже", "все", "был", "была", "есть", "нет", "да", "очень", "хочу", "могу", "ребенок",
+    "ребенка", "сын", "сына", "дочь", "муж", "когда", "где", "почему", "если", "или", "еще", "тоже", "только",
+    "просто", "сеичас", "сегодня", "можно", "нужно", "надо", "мои", "моя", "моего", "его", "ее", "их", "за", "от",
+    "до", "для", "без", "больше", "болше", "помогите", "спасибо", "здравствуите", "пожалуиста", "чтобы", "кто", "бы",
+];
+
+/// Says which language a message is in: Kazakh letters and common words of each
+/// language are counted over every reading, and both present in strength is "mixed".
+pub fn written_in(text: &str) -> Written {
+    let official_latin = text.chars().any(|c| "äğıñöşūüÄĞIÑÖŞŪÜ".contains(c) && c != 'I');
+    let kk_letters = text.split_whitespace().filter(|w| w.chars().any(|c| KAZAKH_LETTERS.contains(c))).count();
+    let (mut kk, mut ru) = (kk_letters + if official_latin { 2 } else { 0 }, 0);
+    let mut best = (0usize, 0usize);
+    for reading in crate::text::readings(text) {
+        let k = reading.iter().filter(|w| KK_WORDS.contains(&w.as_str())).count();
+        let r = reading.iter().filter(|w| RU_WORDS.contains(&w.as_str())).count();
+        if k + r > best.0 + best.1 {
+            best = (k, r);
+        }
+    }
+    kk += best.0;
+    ru += best.1;
+    match (kk, ru) {
+        (0, 0) => detect(text).map_or(Written::Ru, |l| if l == Lang::Kk { Written::Kk } else { Written::Ru }),
+        (k, r) if k.min(r) * 4 >= k.max(r) => Written::Mixed,
+        (k, r) if k > r => Written::Kk,
+        _ => Written::Ru,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kazakh_russian_and_mixed_in_any_script() {
+        for (text, want) in [
+            ("Шаршадым, балам ауырып жатыр", Written::Kk),
+            ("sharshadym, balam auyryp jatyr", Written::Kk),
+            ("şarşadym, balam auyryp jatyr", Written::Kk),
+            ("Я очень устала, не знаю что делать", Written::Ru),
+            ("ya ochen ustala, ne znayu chto delat", Written::Ru),
+            ("не могу уже, шаршадым, балам жылайды", Written::Mixed),
+        ] {
+            assert_eq!(written_in(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn script_decides_the_language() {

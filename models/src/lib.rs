@@ -6,6 +6,7 @@
 
 pub mod distress;
 pub mod eval;
+pub mod head;
 pub mod lang;
 pub mod model_file;
 pub mod stem;

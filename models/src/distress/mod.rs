@@ -67,6 +67,8 @@ pub enum Signal {
     DyingWithChild,
     // context
     Today,
+    /// The embedding layer's judgement.
+    Semantic,
 }
 
 impl Signal {
@@ -91,6 +93,7 @@ impl Signal {
             Signal::SexualAbuse => "sexual_abuse",
             Signal::DyingWithChild => "dying_with_child",
             Signal::Today => "time_now",
+            Signal::Semantic => "semantic",
         }
     }
 
@@ -100,7 +103,7 @@ impl Signal {
             Plan | Means | Goodbye | ActInProgress | DyingWithChild => Risk::Imminent,
             Ideation | Burden | SelfHarm => Risk::High,
             Exhaustion | Crying | Loneliness | Hopelessness | Guilt | DiagnosisShock => Risk::Support,
-            HarmToChildFear | ChildHurt | ChildSpeaksOfDying | SexualAbuse | Today => Risk::None,
+            HarmToChildFear | ChildHurt | ChildSpeaksOfDying | SexualAbuse | Today | Semantic => Risk::None,
         }
     }
 
@@ -138,6 +141,17 @@ impl Assessment {
         let child_safety = signals.iter().any(|s| s.child_safety());
         Assessment { risk, child_safety, signals }
     }
+
+    /// Adds another layer's judgement: the higher risk wins, a child flag is kept.
+    pub fn merge(&mut self, risk: Risk, child_safety: bool, signal: Signal) {
+        if risk > Risk::None || child_safety {
+            if !self.signals.contains(&signal) {
+                self.signals.push(signal);
+            }
+        }
+        self.risk = self.risk.max(risk);
+        self.child_safety |= child_safety;
+    }
 }
 
 mod lexicon;
@@ -158,7 +172,8 @@ struct Pattern {
 
 /// Words between two pattern words, at most.
 const GAP: usize = 2;
-const NEGATIONS: &[&str] = &["не", "ни", "нет"];
+/// Only a negation right before a phrase cancels it: "сил нет, жить не хочется" is still a wish not to live.
+const NEGATIONS: &[&str] = &["не", "ни"];
 /// A film, a book, an article *about* death is not a wish to die (folded spelling).
 const MEDIA: &[&str] = &["филм", "книг", "сериал", "стат", "передач", "лекци", "видео", "кино", "китап"];
 const ABOUT_RU: &[&str] = &["о", "об", "про"];

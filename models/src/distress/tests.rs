@@ -56,7 +56,8 @@ fn a_plan_means_goodbye_or_act_is_imminent() {
         ("Қоштасу хатын жаздым", Signal::Goodbye),
         ("Накопила таблетки, хватит", Signal::Means),
         ("nakopila tabletki", Signal::Means),
-        ("Дәрілерді жинап қойдым", Signal::Means),
+        ("Ұйықтататын дәрілерді жинап жүрмін", Signal::Means),
+        ("Дәрілерді жинап қойдым, бүгін түнде", Signal::Means),
         ("Я всё решила, детей заберёт сестра", Signal::Plan),
         ("Бәрін шештім, балаларды әпкем алады", Signal::Plan),
         ("Стою на крыше", Signal::ActInProgress),
@@ -140,20 +141,128 @@ fn a_ten_thousand_character_message_is_assessed() {
     assert_eq!(risk(&text), Risk::High);
 }
 
-// TEMP_DUMP_BEGIN
 #[test]
-#[ignore]
-fn temp_dump_train_support() {
-    let all = crate::eval::dataset();
-    let set = crate::eval::split(&all, crate::eval::Split::Train);
-    for e in set {
-        let a = assess(&e.text);
-        if e.risk == Risk::Support && !e.child_safety && a.risk < Risk::Support {
-            println!("SUPMISS: {}", e.text);
-        }
-        if e.risk == Risk::None && !e.child_safety && a.risk == Risk::Support {
-            println!("NONE->SUP {:?}: {}", a.signals, e.text);
-        }
+fn plans_means_goodbyes_and_acts_in_every_script() {
+    for (text, signal) in [
+        // plan
+        ("Жексенбіде кетемін деп шештім, енді ойым өзгермейді", Signal::Plan),
+        ("Bugin tunde barі bitedi, sheshimim bekem", Signal::Plan),
+        ("Пароли от всех карт отправила брату, больше дел не осталось", Signal::Plan),
+        ("napisala zaveshanie, teper mozhno uiti", Signal::Plan),
+        // means
+        ("Атамның ұйықтататын таблеткаларын жинап жүрмін", Signal::Means),
+        ("barlyq tabletkalardy sanap qoidym", Signal::Means),
+        ("Выпила всё снотворное, что нашла", Signal::Means),
+        ("proglotila vsyu upakovku tabletok", Signal::Means),
+        ("Газ открою ночью, пусть всё кончится", Signal::Means),
+        ("Мұржаны жаптым, пешті қаладым", Signal::Means),
+        // goodbye
+        ("Өмірмен қоштасып отырмын, бәріңе рахмет", Signal::Goodbye),
+        ("omirmen qoshtasamyn, keshirinder", Signal::Goodbye),
+        ("Я больше не позвоню, спасибо вам за всё", Signal::Goodbye),
+        ("hotela poproshatsya so vsemi, bolshe ne napishu", Signal::Goodbye),
+        // act
+        ("Балконның шетінде отырмын, төменге қарап тұрмын", Signal::ActInProgress),
+        ("shatyrdamyn, tomenge qarap turmyn", Signal::ActInProgress),
+        ("Я на крыше, тут ветер", Signal::ActInProgress),
+        ("porezala veny, ochen strashno", Signal::ActInProgress),
+    ] {
+        let a = assess(text);
+        assert!(a.signals.contains(&signal), "{text}: {a:?}");
+        assert_eq!(a.risk, Risk::Imminent, "{text}");
     }
 }
-// TEMP_DUMP_END
+
+#[test]
+fn wishes_to_disappear_or_not_wake_up_are_high() {
+    for (text, signal) in [
+        ("Кейде жоғалып кеткім келеді, ешкім таппайтын жерге", Signal::Ideation),
+        ("Құдай мені алып кетсе екен деп тілеймін", Signal::Ideation),
+        ("zhoq bolyp ketkim keledi, sharshadym", Signal::Ideation),
+        ("Ömır kerek emes maghan", Signal::Ideation),
+        ("Если бы не сын, меня бы уже не было", Signal::Ideation),
+        ("Иногда хочу уснуть и утром не проснуться больше", Signal::Ideation),
+        ("hochu ischeznut nasovsem", Signal::Ideation),
+        ("inogda dumayu chto bez menya im budet legche", Signal::Burden),
+        ("Мен жоқ болсам, бәріне жеңіл болар еді", Signal::Burden),
+        ("men bolmasam olarga zhenil bolar edi", Signal::Burden),
+        ("Без меня всем станет проще", Signal::Burden),
+    ] {
+        let a = assess(text);
+        assert!(a.signals.contains(&signal), "{text}: {a:?}");
+        assert!(a.risk >= Risk::High, "{text}");
+    }
+}
+
+#[test]
+fn self_harm_in_every_script() {
+    for text in [
+        "Түнде қолымды тіліп жүрмін, ешкім білмейді",
+        "qolymdy tilip zhurmin",
+        "Опять порезалась, прячу руки",
+        "tushu sigarety ob ruku, nikto ne vidit",
+        "Бьюсь головой о стену, когда никто не видит",
+    ] {
+        let a = assess(text);
+        assert!(a.signals.contains(&Signal::SelfHarm), "{text}: {a:?}");
+        assert!(a.risk >= Risk::High, "{text}");
+    }
+}
+
+#[test]
+fn children_hurt_or_feared_for_in_every_script() {
+    for text in [
+        "Ағасы ұлымды итеріп құлатты, басын жарып алды",
+        "Бала күтуші қызымды шымшитын сияқты",
+        "ulym akesinen qorqady, dirildep tygylady",
+        "Өгей әкесі баламды тамақ бермей жазалайды",
+        "Отчим толкнул дочку, она ударилась",
+        "tryasla ego za plechi, boyus sebya",
+        "Воспитатель привязывала руки сыну",
+        "Сын говорит, что прыгнет с крыши",
+        "Қызым «мен өлейінші» дейді",
+        "Ұлыммен бірге кеткім келеді, екеумізге де жеңіл",
+        "Мы уйдём вдвоём, одного я его не оставлю",
+    ] {
+        let a = assess(text);
+        assert!(a.child_safety && a.is_urgent(), "{text}: {a:?}");
+    }
+}
+
+#[test]
+fn support_signals_in_every_script() {
+    for text in [
+        "Жүйкем құрыды, ұйқым қашты",
+        "zhuikem zhuqardy, uiqym qashty",
+        "Достарымның бәрі жоғалды, ешкім шақырмайды",
+        "Три года без выходных, я на нуле",
+        "podrugi propali, nikto ne zovet",
+        "Ничего не радует, внутри пустота",
+        "Не могу себе простить, что поздно заметила",
+        "Я как в тумане с тех пор, как сказали диагноз",
+        "Диагнозды естігенде аяғымның астынан жер тайып кетті",
+    ] {
+        assert_eq!(risk(text), Risk::Support, "{text}: {:?}", assess(text));
+    }
+}
+
+#[test]
+fn trips_paperwork_and_topics_are_not_urgent() {
+    for text in [
+        "Санаторийге ертең жүреміз, дәрілерді жинап қойдым",
+        "Бәрін шештім: пәтерді сатып, қалаға көшеміз",
+        "Всё решила: переводим сына в инклюзивный класс",
+        "Бүгін құжат тапсырудың соңғы күні ме?",
+        "Сегодня последний день подачи документов?",
+        "Көпірдің үстінде кептелісте тұрмын, кешігемін",
+        "Пишу курсовую про суицид среди подростков",
+        "В школе неделя профилактики суицида, можно отказаться?",
+        "Эпилепсияға ішетін дәрі тегін тізімде бар ма?",
+        "Дәріні іштім, енді ұйықтайды ма?",
+        "Ұлым үйде жалғыз қала ала ма, 15 жаста?",
+        "Ребенок сильно привязывается к няне, это нормально?",
+        "Ұлым екеуміз бірге санаторийге кетеміз",
+    ] {
+        assert!(!assess(text).is_urgent(), "{text}: {:?}", assess(text));
+    }
+}

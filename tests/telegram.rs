@@ -25,6 +25,9 @@ fn config(db: &TestDb, api: &TelegramStandIn, webhook: Option<Webhook>) -> Confi
 }
 
 async fn start(db: &TestDb, api: &TelegramStandIn) -> Running {
+    // The app loads the cached model itself; make sure it is there, so these tests run
+    // with both layers of the detector, as production does.
+    qamqor_tests::detector();
     app::start(config(db, api, None)).await.expect("qamqor starts")
 }
 

@@ -25,9 +25,12 @@ pub struct Running {
     tasks: JoinSet<()>,
 }
 
+/// The database and the engine, with the distress detector (the lexicon alone, said
+/// loudly, when the model file is missing).
 pub async fn open_engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let db = Db::connect(&config.database_url).await?;
-    Ok(Arc::new(Engine::new(db)?))
+    let detector = tokio::task::spawn_blocking(crate::tools::detector).await?;
+    Ok(Arc::new(Engine::new(db, Arc::new(detector))?))
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {

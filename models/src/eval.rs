@@ -110,7 +110,12 @@ pub fn evaluate(examples: &[Example], detect: impl Fn(&str) -> Assessment) -> Re
             r.escalate.add(a.is_urgent());
             v.0.add(a.is_urgent());
             if !a.is_urgent() {
-                r.misses.push(format!("missed {:?}{}: {}", e.risk, if e.child_safety { " +child" } else { "" }, e.text));
+                r.misses.push(format!(
+                    "missed {:?}{}: {}",
+                    e.risk,
+                    if e.child_safety { " +child" } else { "" },
+                    e.text
+                ));
             }
         } else if e.risk == Risk::None {
             r.false_escalations.add(a.is_urgent());
@@ -147,8 +152,10 @@ impl fmt::Display for Report {
         writeln!(f, "\nper level (exact level): recall, precision")?;
         for level in Risk::ALL {
             let tp = self.confusion.get(&(level, level)).copied().unwrap_or(0);
-            let labelled: usize = Risk::ALL.iter().map(|p| self.confusion.get(&(level, *p)).copied().unwrap_or(0)).sum();
-            let predicted: usize = Risk::ALL.iter().map(|l| self.confusion.get(&(*l, level)).copied().unwrap_or(0)).sum();
+            let labelled: usize =
+                Risk::ALL.iter().map(|p| self.confusion.get(&(level, *p)).copied().unwrap_or(0)).sum();
+            let predicted: usize =
+                Risk::ALL.iter().map(|l| self.confusion.get(&(*l, level)).copied().unwrap_or(0)).sum();
             let ratio = |a: usize, b: usize| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
             writeln!(
                 f,

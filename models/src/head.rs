@@ -59,8 +59,7 @@ fn sigmoid(z: f64) -> f64 {
 
 impl Head {
     pub fn scores(&self, embedding: &[f32]) -> Scores {
-        let x: Vec<f32> =
-            embedding.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
+        let x: Vec<f32> = embedding.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
         let dot = |w: &[f32]| w.iter().zip(&x).map(|(a, b)| (a * b) as f64).sum::<f64>();
         let logits: Vec<f64> = self.risk_weights.iter().zip(&self.risk_bias).map(|(w, b)| dot(w) + *b as f64).collect();
         let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -104,8 +103,10 @@ pub fn fit(samples: &[Sample], model_sha256: &str) -> Head {
         }
     }
     let scale: Vec<f64> = var.iter().map(|v| v.sqrt().max(1e-6)).collect();
-    let xs: Vec<Vec<f64>> =
-        samples.iter().map(|s| s.x.iter().zip(&mean).zip(&scale).map(|((v, m), sc)| (*v as f64 - m) / sc).collect()).collect();
+    let xs: Vec<Vec<f64>> = samples
+        .iter()
+        .map(|s| s.x.iter().zip(&mean).zip(&scale).map(|((v, m), sc)| (*v as f64 - m) / sc).collect())
+        .collect();
 
     let mut counts = [0usize; 4];
     for s in samples {

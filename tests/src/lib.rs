@@ -6,8 +6,10 @@ pub mod telegram_api;
 
 use qamqor::outbox::{Deliver, DeliveryError, deliver_due};
 use qamqor_flows::{Address, Channel, Db, Engine, Event, Inbound, Media, Outgoing};
+use qamqor_models::detector::Detector;
+use qamqor_models::model_file;
 use rand::Rng;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A database made for one test, dropped with it (SQLite) or left for `.ci/run` to
 /// clean (PostgreSQL databases named `qamqor_test_*`).
@@ -48,8 +50,20 @@ impl TestDb {
 
     pub async fn engine(&self) -> Arc<Engine> {
         let db = Db::connect(&self.url).await.expect("connect to test database");
-        Arc::new(Engine::new(db).expect("engine"))
+        Arc::new(Engine::new(db, detector()).expect("engine"))
     }
+}
+
+/// The real detector, both layers, loaded once per test binary (the model is fetched by
+/// pinned version and hash if it is not cached yet).
+pub fn detector() -> Arc<Detector> {
+    static DETECTOR: OnceLock<Arc<Detector>> = OnceLock::new();
+    DETECTOR
+        .get_or_init(|| {
+            let path = model_file::fetch(&model_file::default_path()).expect("the model can be fetched");
+            Arc::new(Detector::load(&path).expect("the model loads"))
+        })
+        .clone()
 }
 
 /// Collects what the outbox delivers, as a messenger would receive it.

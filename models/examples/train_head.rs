@@ -1,0 +1,98 @@
+//! Trains the distress head on the labelled set's training split and writes
+//! `models/data/distress-head.json`. Thresholds come from 5-fold cross-validation on the
+//! training split, on the head's own out-of-fold scores: the best escalation recall
+//! whose false alarms on "none" stay within a budget that leaves room for the lexicon's
+//! (the lexicon was tuned on this split, so counting it here would flatter the head).
+//! The held-out split is not read.
+//!
+//! cargo run --release -p qamqor-models --example train_head
+
+use qamqor_models::distress::Risk;
+use qamqor_models::embed::{E5Small, Embedder};
+use qamqor_models::eval::{self, Split};
+use qamqor_models::head::{self, Head, Sample, Scores};
+use qamqor_models::model_file;
+
+const FOLDS: usize = 5;
+const FALSE_ALARM_BUDGET: f64 = 0.03;
+const SUPPORT_RECALL_TARGET: f64 = 0.90;
+
+fn main() -> anyhow::Result<()> {
+    let path = model_file::fetch(&model_file::default_path())?;
+    let e5 = E5Small::load(&path)?;
+    let train = eval::split(&eval::dataset(), Split::Train);
+    eprintln!("embedding {} training messages", train.len());
+    let samples: Vec<Sample> = train
+        .iter()
+        .map(|e| Ok(Sample { x: e5.embed(&format!("query: {}", e.text))?, risk: e.risk, child: e.child_safety }))
+        .collect::<anyhow::Result<_>>()?;
+
+    // Out-of-fold scores: each message scored by a head that did not see it.
+    let mut oof: Vec<Option<Scores>> = vec![None; samples.len()];
+    for fold in 0..FOLDS {
+        let fit_on: Vec<Sample> = samples
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % FOLDS != fold)
+            .map(|(_, s)| Sample { x: s.x.clone(), risk: s.risk, child: s.child })
+            .collect();
+        let h = head::fit(&fit_on, model_file::SHA256);
+        for (i, s) in samples.iter().enumerate().filter(|(i, _)| i % FOLDS == fold) {
+            oof[i] = Some(h.scores(&s.x));
+        }
+    }
+    let oof: Vec<Scores> = oof.into_iter().map(|s| s.expect("every message is in one fold")).collect();
+
+    let grid: Vec<f32> = (1..100).map(|i| i as f32 / 100.0).collect();
+    let mut best: Option<(f64, f64, f32, f32)> = None;
+    for &te in &grid {
+        for &tc in &grid {
+            let (mut found, mut crises, mut alarms, mut calm) = (0, 0, 0, 0);
+            for (e, s) in train.iter().zip(&oof) {
+                let urgent = s.escalate() >= te || s.child >= tc;
+                if e.escalate() {
+                    crises += 1;
+                    found += urgent as usize;
+                } else if e.risk == Risk::None {
+                    calm += 1;
+                    alarms += urgent as usize;
+                }
+            }
+            let (recall, false_alarm) = (found as f64 / crises as f64, alarms as f64 / calm as f64);
+            let better = match best {
+                None => true,
+                Some((r, f, ..)) => recall > r || (recall == r && false_alarm < f),
+            };
+            if false_alarm <= FALSE_ALARM_BUDGET && better {
+                best = Some((recall, false_alarm, te, tc));
+            }
+        }
+    }
+    let (recall, false_alarm, te, tc) =
+        best.ok_or_else(|| anyhow::anyhow!("no threshold keeps false alarms in budget"))?;
+
+    let support_recall = |t: f32| {
+        let (mut hit, mut all) = (0, 0);
+        for (e, s) in train.iter().zip(&oof) {
+            if e.risk == Risk::Support && !e.child_safety {
+                all += 1;
+                hit += (s.risk[1] + s.escalate() >= t) as usize;
+            }
+        }
+        hit as f64 / all as f64
+    };
+    let ts = grid.iter().rev().copied().find(|&t| support_recall(t) >= SUPPORT_RECALL_TARGET).unwrap_or(0.5);
+
+    let mut head: Head = head::fit(&samples, model_file::SHA256);
+    head.escalate_threshold = te;
+    head.child_threshold = tc;
+    head.support_threshold = ts;
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/distress-head.json");
+    std::fs::write(&out, serde_json::to_string(&head)?)?;
+    println!("cross-validated on the training split ({} messages, {FOLDS} folds, head alone):", train.len());
+    println!("  escalate recall {recall:.3}, false escalation on none {false_alarm:.3} (budget {FALSE_ALARM_BUDGET})");
+    println!("  support recall {:.3}", support_recall(ts));
+    println!("thresholds: escalate {te}, child {tc}, support {ts}");
+    println!("wrote {}", out.display());
+    Ok(())
+}

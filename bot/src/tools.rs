@@ -46,10 +46,12 @@ fn line_json(text: &str, a: &Assessment) -> serde_json::Value {
 
 /// Reads messages, one per line, from stdin; writes one JSON object per line.
 pub fn classify() -> anyhow::Result<()> {
-    let detector = detector();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for line in std::io::stdin().lock().lines() {
+    classify_lines(&detector(), std::io::stdin().lock(), std::io::stdout().lock())
+}
+
+/// The interface others use to evaluate the detector: keep its fields stable.
+pub fn classify_lines(detector: &Detector, input: impl BufRead, mut out: impl Write) -> anyhow::Result<()> {
+    for line in input.lines() {
         let line = line?;
         writeln!(out, "{}", line_json(&line, &detector.assess(&line)))?;
     }
@@ -125,4 +127,31 @@ fn bench_on_this_thread() -> anyhow::Result<()> {
     run("both", &|t| drop(detector.assess(t)));
     println!("model load {:.3} s   peak RSS {:.1} MB", load.as_secs_f64(), peak_rss_mb());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_writes_one_stable_json_object_per_line() {
+        let input = "Я больше не хочу жить\nsharshadym, balam auyrady\nне могу уже, шаршадым\n";
+        let mut out = Vec::new();
+        classify_lines(&Detector::lexicon_only(), input.as_bytes(), &mut out).unwrap();
+        let lines: Vec<serde_json::Value> =
+            String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 3);
+        for line in &lines {
+            let keys: Vec<&str> = line.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["child_safety", "lang", "risk", "signals", "text"]);
+        }
+        assert_eq!(lines[0]["text"], "Я больше не хочу жить");
+        assert_eq!(lines[0]["lang"], "ru");
+        assert_eq!(lines[0]["risk"], "high");
+        assert_eq!(lines[0]["child_safety"], false);
+        assert_eq!(lines[0]["signals"], serde_json::json!(["suicidal_ideation"]));
+        assert_eq!(lines[1]["lang"], "kk");
+        assert_eq!(lines[1]["risk"], "support");
+        assert_eq!(lines[2]["lang"], "mixed");
+    }
 }

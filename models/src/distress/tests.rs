@@ -268,23 +268,138 @@ fn trips_paperwork_and_topics_are_not_urgent() {
 }
 
 #[test]
-#[ignore]
-fn dbg_patterns() {
-    let text = std::fs::read_to_string("/tmp/dbg.txt").unwrap_or_default();
-    for line in text.lines() {
-        let rs: Vec<Reading> = readings(line)
-            .into_iter()
-            .map(|words| Reading {
-                kk: words.iter().map(|w| stem::kazakh(w)).collect(),
-                ru: words.iter().map(|w| stem::russian(w)).collect(),
-                words,
-            })
-            .collect();
-        let hits: Vec<String> = PATTERNS
-            .iter()
-            .filter(|p| rs.iter().any(|r| p.matches(r)))
-            .map(|p| format!("{:?}:{:?}", p.signal, p.tokens))
-            .collect();
-        println!("{line}\n   => {hits:?}");
+fn second_round_plans_means_and_goodbyes_in_every_script() {
+    for (text, signal) in [
+        // plan: giving away things, entrusting the child, "after this message"
+        ("Алтын білезігімді қызыма бердім, енді керегі жоқ", Signal::Plan),
+        ("Altyn saqinamdy sıñlıme berdım", Signal::Plan),
+        ("Ұлымды саған аманаттаймын, бауырым", Signal::Plan),
+        ("ulymdy sagan amanattaimyn", Signal::Plan),
+        ("Осы хабарламадан кейін телефонымды өшіремін", Signal::Plan),
+        ("Раздала золото племянницам, пусть носят", Signal::Plan),
+        ("razdala svoi veshi sosedkam", Signal::Plan),
+        ("Я ухожу насовсем, простите", Signal::Plan),
+        // means: a lot of sleeping pills, gas with closed windows, a loaded gun, a car in a garage
+        ("Көп ұйықтататын дәрі жинадым", Signal::Means),
+        ("Köp ūiyqtatatyn därı satyp aldym", Signal::Means),
+        ("kop uiyktatatyn dari aldym", Signal::Means),
+        ("Газ ашық, терезелер жабық", Signal::Means),
+        ("Ружьё отца заряжено, лежит рядом", Signal::Means),
+        ("sizhu v mashine v garazhe s zakrytymi vorotami", Signal::Means),
+        ("Таблетки на столе, вода рядом", Signal::Means),
+        // goodbye: thanks with forgiveness, "look after my son well", a note under the pillow
+        ("Бәріне рақмет, кешіріңдер мені", Signal::Goodbye),
+        ("Rahmet, keshirinder bari", Signal::Goodbye),
+        ("Ұлыма жақсы қараңдар, ол сүтті жақсы көреді", Signal::Goodbye),
+        ("Ulyma jaqsy qarañdar", Signal::Goodbye),
+        ("Хатымды жастықтың астына қойдым", Signal::Goodbye),
+        ("Вы были добры ко мне, я вас всех любила", Signal::Goodbye),
+        ("pishu poslednij raz, ne pominajte lihom", Signal::Goodbye),
+    ] {
+        let a = assess(text);
+        assert!(a.signals.contains(&signal), "{text}: {a:?}");
+        assert_eq!(a.risk, Risk::Imminent, "{text}");
+    }
+}
+
+#[test]
+fn second_round_acts_in_progress_in_every_script() {
+    for text in [
+        "Он екінші қабатта, шетінде тұрмын",
+        "shetinde turmyn, tomen karap",
+        "Көпірдемін, су қара",
+        "Köpırdemın",
+        "Сижу на подоконнике, девятый этаж",
+        "stoyu za perilami na mostu",
+        "Еду к мосту, простите",
+    ] {
+        let a = assess(text);
+        assert!(a.signals.contains(&Signal::ActInProgress), "{text}: {a:?}");
+        assert_eq!(a.risk, Risk::Imminent, "{text}");
+    }
+}
+
+#[test]
+fn second_round_wishes_burden_and_self_harm_are_high() {
+    for (text, signal) in [
+        // not waking up, vanishing, God taking me, a car hitting me
+        ("Таңертең оянғым келмейді енді", Signal::Ideation),
+        ("Ешқашан оянбай ұйықтасам", Signal::Ideation),
+        ("Qūdai alsa eken menı", Signal::Ideation),
+        ("kudai alsa eken", Signal::Ideation),
+        ("Машина қағып кетсе екен деймін", Signal::Ideation),
+        ("Біржола жоғалып кетсем екен", Signal::Ideation),
+        ("Хочу, чтобы меня просто не было", Signal::Ideation),
+        ("ustala sushestvovat", Signal::Ideation),
+        ("Зачем я вообще есть", Signal::Ideation),
+        ("Прошу Бога забрать меня", Signal::Ideation),
+        ("zaviduyu tem kto uzhe ushel", Signal::Ideation),
+        // burden
+        ("Мен үйдегілерге жүкпін", Signal::Burden),
+        ("men artykpyn bul uide", Signal::Burden),
+        ("Mensız bärıne jeñıl bolady", Signal::Burden),
+        ("Я балласт для семьи", Signal::Burden),
+        ("bez menya vsem budet proshe", Signal::Burden),
+        // self-harm
+        ("Білегімді кесіп жүрмін", Signal::SelfHarm),
+        ("Sanymdy tılıp alamyn", Signal::SelfHarm),
+        ("Дәрімді әдейі ішпей жүрмін", Signal::SelfHarm),
+        ("opyat rezala ruku", Signal::SelfHarm),
+    ] {
+        let a = assess(text);
+        assert!(a.signals.contains(&signal), "{text}: {a:?}");
+        assert!(a.risk >= Risk::High, "{text}");
+    }
+}
+
+#[test]
+fn second_round_children_in_danger_and_dying_together() {
+    for text in [
+        "Қызымның қолында кесілген іздер бар",
+        "Ұлым «секіремін» деп айғайлады",
+        "Дочь говорит, что хочет исчезнуть",
+        "Күйеуім «бәріңді бітіремін» деп тұр",
+        "Муж душил меня ночью при сыне",
+        "Ашуланғанда баламды лақтырып жіберем бе деп қорқамын",
+        "Ұйықтататын дәріні екіге бөлдім маған және ұлыма",
+        "Балаларды алып екеуміз кетеміз",
+        "Заберу дочку с собой, так решила",
+        "podmeshala emu v kompot",
+    ] {
+        let a = assess(text);
+        assert!(a.child_safety && a.is_urgent(), "{text}: {a:?}");
+    }
+    assert_eq!(assess("Ұйықтататын дәріні екіге бөлдім маған және қызыма").risk, Risk::Imminent);
+}
+
+#[test]
+fn second_round_hard_negatives_stay_calm() {
+    for text in [
+        // sleeping medicine prescribed, pills counted for the week
+        "Дәрігер ұйықтататын дәрі жазды, қалай беремін?",
+        "uiyktatatyn dari jazdy nevrolog",
+        "Таблетки посчитала на неделю, разложила по дням",
+        "Насчитала в упаковке 20 таблеток вместо 30",
+        // ropes for swings, things no longer needed, keys left with a sister
+        "Купила верёвку для качелей",
+        "Арба маған енді керек болмайды, кім алады?",
+        "Кілтті әпкеме қалдырдым, гүлдерге су құяды",
+        // last message of the day, goodbyes to a group, tickets for a move
+        "Бұл соңғы хабарламам бүгінге, ертең жазамын",
+        "Последнее сообщение не отправилось, повторю",
+        "Қош болыңдар, басқа топқа ауыстым",
+        "Прощайте, памперсы, сын научился на горшок",
+        "Купили билеты в один конец, переезжаем в Астану",
+        // "it will all be over soon" about paperwork, vanishing for a weekend
+        "Жақында бәрі бітеді, комиссиядан өттік",
+        "Скоро всё закончится, осталась одна справка",
+        "Хочу исчезнуть на выходные на дачу",
+        // passwords for paperwork, a roof leak, looking down from a balcony to talk
+        "Құпиясөзімді ұмыттым, eGov ашылмайды",
+        "Шатырдан су ағады, кімге жазамын?",
+        "Балконнан төмен қарап көршімен сөйлестім",
+        "Кто заберёт детей из школы, если я в больнице?",
+    ] {
+        assert!(!assess(text).is_urgent(), "{text}: {:?}", assess(text));
     }
 }

@@ -13,6 +13,7 @@ const FILES: &[&str] = &[
     // Training examples only, written later without sight of the held-out lines.
     include_str!("../data/distress-kk-extra.jsonl"),
     include_str!("../data/distress-ru-extra.jsonl"),
+    include_str!("../data/distress-extra2.jsonl"),
 ];
 
 #[derive(Clone, Debug, Deserialize)]

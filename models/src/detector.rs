@@ -1,7 +1,7 @@
 //! The distress detector: the lexicon and the embedding layer together, OR-ed and tuned
 //! for recall. With no model file it runs on the lexicon alone, and says so.
 
-use crate::distress::{self, Assessment, Signal};
+use crate::distress::{self, Assessment, Risk, Signal};
 use crate::embed::{E5Small, Embedder};
 use crate::head::Head;
 use crate::model_file;
@@ -47,7 +47,12 @@ impl Detector {
         if let Some(semantic) = &self.semantic {
             // An embedding failure leaves the lexicon's answer: never less than it.
             if let Ok(embedding) = semantic.embedder.embed(&format!("query: {text}")) {
-                let (risk, child) = semantic.head.judge(&semantic.head.scores(&embedding));
+                let (mut risk, child) = semantic.head.judge(&semantic.head.scores(&embedding));
+                // An idiom like "умираю со смеху" fools the embedding; the lexicon's own
+                // crisis words still count in full.
+                if assessment.signals.contains(&Signal::Hyperbole) && assessment.risk < Risk::High {
+                    risk = risk.min(Risk::Support);
+                }
                 assessment.merge(risk, child, Signal::Semantic);
             }
         }

@@ -35,6 +35,11 @@ fn the_real_model_loads_and_both_layers_answer() {
     assert!(quiet.risk >= Risk::Support, "{quiet:?}");
     assert!(quiet.signals.contains(&Signal::Semantic));
     assert!(!detector.assess("Здравствуйте, как записаться в ПМПК?").is_urgent());
+    // Hyperbole is not a crisis; a crisis with a laugh still is.
+    for idiom in ["Умираю со смеху", "Күлкіден өлдім", "ржу не могу, умираю"] {
+        assert!(!detector.assess(idiom).is_urgent(), "{idiom}");
+    }
+    assert!(detector.assess("хочу умереть, со смеху конечно").is_urgent());
 }
 
 #[test]

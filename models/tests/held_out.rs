@@ -27,7 +27,10 @@ fn the_training_split_never_contains_held_out_text() {
     let all = eval::dataset();
     let held_out: std::collections::HashSet<&str> =
         all.iter().filter(|e| e.split == Split::Test).map(|e| e.text.as_str()).collect();
-    let leaked: Vec<&str> =
-        all.iter().filter(|e| e.split == Split::Train && held_out.contains(e.text.as_str())).map(|e| e.text.as_str()).collect();
+    let leaked: Vec<&str> = all
+        .iter()
+        .filter(|e| e.split == Split::Train && held_out.contains(e.text.as_str()))
+        .map(|e| e.text.as_str())
+        .collect();
     assert!(leaked.is_empty(), "held-out messages also in training: {leaked:?}");
 }

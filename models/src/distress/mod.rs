@@ -67,6 +67,8 @@ pub enum Signal {
     DyingWithChild,
     // context
     Today,
+    /// "умираю со смеху", "күлкіден өлдім": an idiom, not a wish.
+    Hyperbole,
     /// The embedding layer's judgement.
     Semantic,
 }
@@ -93,6 +95,7 @@ impl Signal {
             Signal::SexualAbuse => "sexual_abuse",
             Signal::DyingWithChild => "dying_with_child",
             Signal::Today => "time_now",
+            Signal::Hyperbole => "hyperbole",
             Signal::Semantic => "semantic",
         }
     }
@@ -103,7 +106,7 @@ impl Signal {
             Plan | Means | Goodbye | ActInProgress | DyingWithChild => Risk::Imminent,
             Ideation | Burden | SelfHarm => Risk::High,
             Exhaustion | Crying | Loneliness | Hopelessness | Guilt | DiagnosisShock => Risk::Support,
-            HarmToChildFear | ChildHurt | ChildSpeaksOfDying | SexualAbuse | Today | Semantic => Risk::None,
+            HarmToChildFear | ChildHurt | ChildSpeaksOfDying | SexualAbuse | Today | Hyperbole | Semantic => Risk::None,
         }
     }
 

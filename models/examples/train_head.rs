@@ -8,7 +8,7 @@
 //! cargo run --release -p qamqor-models --example train_head
 
 use qamqor_models::distress::Risk;
-use qamqor_models::embed::{E5Small, Embedder};
+use qamqor_models::embed::{self, E5Small, Embedder};
 use qamqor_models::eval::{self, Split};
 use qamqor_models::head::{self, Head, Sample, Scores};
 use qamqor_models::model_file;
@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
     eprintln!("embedding {} training messages", train.len());
     let samples: Vec<Sample> = train
         .iter()
-        .map(|e| Ok(Sample { x: e5.embed(&format!("query: {}", e.text))?, risk: e.risk, child: e.child_safety }))
+        .map(|e| Ok(Sample { x: e5.embed(&embed::query(&e.text))?, risk: e.risk, child: e.child_safety }))
         .collect::<anyhow::Result<_>>()?;
 
     // Out-of-fold scores: each message scored by a head that did not see it.

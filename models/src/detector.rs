@@ -2,7 +2,7 @@
 //! for recall. With no model file it runs on the lexicon alone, and says so.
 
 use crate::distress::{self, Assessment, Risk, Signal};
-use crate::embed::{E5Small, Embedder};
+use crate::embed::{self, E5Small, Embedder};
 use crate::head::Head;
 use crate::model_file;
 use std::path::Path;
@@ -44,29 +44,32 @@ impl Detector {
     /// Assesses one message: whatever either layer finds counts.
     pub fn assess(&self, text: &str) -> Assessment {
         let mut assessment = distress::assess(text);
-        if let Some(semantic) = &self.semantic {
-            // An embedding failure leaves the lexicon's answer: never less than it.
-            if let Ok(embedding) = semantic.embedder.embed(&format!("query: {text}")) {
-                let (mut risk, child) = semantic.head.judge(&semantic.head.scores(&embedding));
-                // An idiom like "умираю со смеху" fools the embedding; the lexicon's own
-                // crisis words still count in full.
-                if assessment.signals.contains(&Signal::Hyperbole) && assessment.risk < Risk::High {
-                    risk = risk.min(Risk::Support);
-                }
-                assessment.merge(risk, child, Signal::Semantic);
+        // An embedding failure leaves the lexicon's answer: never less than it.
+        if let Some((mut risk, child)) = self.semantic.as_ref().and_then(|s| s.judge(text)) {
+            // An idiom like "умираю со смеху" fools the embedding; the lexicon's own
+            // crisis words still count in full.
+            if assessment.signals.contains(&Signal::Hyperbole) && assessment.risk < Risk::High {
+                risk = risk.min(Risk::Support);
             }
+            assessment.merge(risk, child, Signal::Semantic);
         }
         assessment
     }
 
     /// The embedding layer alone, for evaluation and benchmarks.
     pub fn assess_semantic(&self, text: &str) -> Option<Assessment> {
-        let semantic = self.semantic.as_ref()?;
-        let embedding = semantic.embedder.embed(&format!("query: {text}")).ok()?;
-        let (risk, child) = semantic.head.judge(&semantic.head.scores(&embedding));
+        let (risk, child) = self.semantic.as_ref()?.judge(text)?;
         let mut assessment = Assessment::from_signals(Vec::new());
         assessment.merge(risk, child, Signal::Semantic);
         Some(assessment)
+    }
+}
+
+impl Semantic {
+    /// The head's level and child flag for a message.
+    fn judge(&self, text: &str) -> Option<(Risk, bool)> {
+        let embedding = self.embedder.embed(&embed::query(text)).ok()?;
+        Some(self.head.judge(&self.head.scores(&embedding)))
     }
 }
 

@@ -50,6 +50,12 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
 use candle_core::{Device, Module, Storage, Tensor};
 
+/// A question or message as e5 expects it to be embedded: training and inference must
+/// use the same form, or the head is judged on other embeddings than it learned from.
+pub fn query(text: &str) -> String {
+    format!("query: {text}")
+}
+
 /// A sentence embedder; another backend (e.g. rust-bert) can implement it later without touching callers.
 pub trait Embedder: Send + Sync {
     /// L2-normalised mean-pooled embedding. The caller adds the e5 prefix ("query: " or "passage: ").

@@ -1,30 +1,8 @@
 //! /delete erases every row about a person in every table, and nothing of anyone else.
 
 use qamqor_flows::storage::TABLES;
-use qamqor_tests::{Person, TestDb, only};
-use sqlx::{AnyPool, Column, Row};
-
-/// Every value of every row of a table, as text.
-async fn dump(pool: &AnyPool, table: &str) -> Vec<Vec<(String, String)>> {
-    let rows = sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(pool).await.unwrap();
-    rows.iter()
-        .map(|row| {
-            row.columns()
-                .iter()
-                .map(|c| {
-                    let i = c.ordinal();
-                    let value = row
-                        .try_get::<Option<String>, _>(i)
-                        .ok()
-                        .flatten()
-                        .or_else(|| row.try_get::<Option<i64>, _>(i).ok().flatten().map(|v| v.to_string()))
-                        .unwrap_or_default();
-                    (c.name().to_string(), value)
-                })
-                .collect()
-        })
-        .collect()
-}
+use qamqor_tests::{Person, TestDb, dump, only};
+use sqlx::AnyPool;
 
 async fn user_row(pool: &AnyPool, chat: &str) -> Option<(i64, String)> {
     sqlx::query_as("SELECT id, pseudonym FROM users WHERE external_id = $1")

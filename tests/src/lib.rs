@@ -167,3 +167,26 @@ pub fn only(answer: Vec<Outgoing>) -> Outgoing {
 pub fn labels(message: &Outgoing) -> Vec<&str> {
     message.buttons.iter().flatten().map(|b| b.label.as_str()).collect()
 }
+
+/// Every value of every row of a table, as text: for scanning what Qamqor keeps.
+pub async fn dump(pool: &sqlx::AnyPool, table: &str) -> Vec<Vec<(String, String)>> {
+    use sqlx::{Column, Row};
+    let rows = sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(pool).await.unwrap();
+    rows.iter()
+        .map(|row| {
+            row.columns()
+                .iter()
+                .map(|c| {
+                    let i = c.ordinal();
+                    let value = row
+                        .try_get::<Option<String>, _>(i)
+                        .ok()
+                        .flatten()
+                        .or_else(|| row.try_get::<Option<i64>, _>(i).ok().flatten().map(|v| v.to_string()))
+                        .unwrap_or_default();
+                    (c.name().to_string(), value)
+                })
+                .collect()
+        })
+        .collect()
+}

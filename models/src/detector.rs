@@ -3,12 +3,13 @@
 
 use crate::distress::{self, Assessment, Risk, Signal};
 use crate::embed::{self, E5Small, Embedder};
-use crate::head::Head;
+use crate::head::{Head, Neighbours};
 use crate::model_file;
 use std::path::Path;
 
 /// The head trained on the labelled set's training split, for the pinned model file.
 const HEAD_JSON: &str = include_str!("../data/distress-head.json");
+const NEIGHBOURS: &[u8] = include_bytes!("../data/distress-neighbours.bin");
 
 pub struct Detector {
     semantic: Option<Semantic>,
@@ -75,7 +76,8 @@ impl Semantic {
 
 /// The committed head, refused if it was trained for another model file.
 pub fn head() -> anyhow::Result<Head> {
-    let head: Head = serde_json::from_str(HEAD_JSON)?;
+    let mut head: Head = serde_json::from_str(HEAD_JSON)?;
+    head.neighbours = Neighbours::from_bytes(NEIGHBOURS, head.mean.len())?;
     anyhow::ensure!(head.model_sha256 == model_file::SHA256, "the distress head was trained on another model file");
     Ok(head)
 }

@@ -1,10 +1,16 @@
-//! The trained head over sentence embeddings: a softmax regression for the risk level
-//! and a logistic regression for child safety, on standardised e5 embeddings.
+//! The trained head over sentence embeddings. Two judges, averaged:
+//! - a softmax regression for the risk level and a logistic regression for child safety,
+//!   on standardised e5 embeddings (5 × 384 weights);
+//! - a vote of the nearest training messages (cosine on centred embeddings, kept as
+//!   8-bit integers: one byte per dimension, about 1 MB for the whole training split).
+//!   Paraphrases the linear judge misses often sit next to a labelled message that says
+//!   the same thing in other words; a new labelled message helps at once.
 //!
-//! Small on purpose: 5 × 384 weights, trained in a second on the labelled set's training
-//! split (`cargo run --release -p qamqor-models --example train_head`), stored as JSON
-//! in `models/data/distress-head.json`. Its thresholds are chosen by cross-validation on
-//! the training split for recall: a missed crisis costs more than a false alarm.
+//! Trained in seconds on the labelled set's training split
+//! (`cargo run --release -p qamqor-models --example train_head`), stored in
+//! `models/data/distress-head.json` and `models/data/distress-neighbours.bin`. Its
+//! thresholds are chosen by cross-validation on the training split for recall: a missed
+//! crisis costs more than a false alarm.
 
 use crate::distress::Risk;
 use serde::{Deserialize, Serialize};
@@ -26,6 +32,90 @@ pub struct Head {
     pub child_threshold: f32,
     /// P(support) + P(high) + P(imminent) at or above this gives at least support.
     pub support_threshold: f32,
+    /// The training messages, stored beside the JSON (`Neighbours::to_bytes`).
+    #[serde(skip)]
+    pub neighbours: Neighbours,
+}
+
+/// How many neighbours vote, and how sharply closer ones count more.
+const NEIGHBOURS: usize = 15;
+const SHARPNESS: f32 = 10.0;
+/// Centred, normalised embedding components stay well inside ±0.35: the 8-bit scale.
+const QUANT: f32 = 127.0 / 0.35;
+
+/// Labelled training embeddings, centred on the head's mean, normalised and quantised.
+#[derive(Clone, Debug, Default)]
+pub struct Neighbours {
+    dim: usize,
+    rows: Vec<i8>,
+    /// Per row: the risk level's index in bits 0–1, child safety in bit 2.
+    labels: Vec<u8>,
+}
+
+impl Neighbours {
+    fn quantise(x: &[f32], centre: &[f32]) -> Vec<i8> {
+        let c: Vec<f32> = x.iter().zip(centre).map(|(v, m)| v - m).collect();
+        let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        c.iter().map(|v| (v / norm * QUANT).round().clamp(-127.0, 127.0) as i8).collect()
+    }
+
+    fn new(samples: &[Sample], centre: &[f32]) -> Neighbours {
+        let mut rows = Vec::with_capacity(samples.len() * centre.len());
+        let mut labels = Vec::with_capacity(samples.len());
+        for s in samples {
+            rows.extend(Neighbours::quantise(&s.x, centre));
+            labels.push(risk_index(s.risk) as u8 | (s.child as u8) << 2);
+        }
+        Neighbours { dim: centre.len(), rows, labels }
+    }
+
+    /// The stored form: each row's bytes, then its label byte.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.rows.len() + self.labels.len());
+        for (row, label) in self.rows.chunks(self.dim.max(1)).zip(&self.labels) {
+            out.extend(row.iter().map(|v| *v as u8));
+            out.push(*label);
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8], dim: usize) -> anyhow::Result<Neighbours> {
+        anyhow::ensure!(dim > 0 && bytes.len() % (dim + 1) == 0, "the neighbours file does not match the head");
+        let mut rows = Vec::with_capacity(bytes.len());
+        let mut labels = Vec::new();
+        for chunk in bytes.chunks(dim + 1) {
+            rows.extend(chunk[..dim].iter().map(|b| *b as i8));
+            labels.push(chunk[dim]);
+        }
+        Ok(Neighbours { dim, rows, labels })
+    }
+
+    /// The closest messages' labels, weighted by closeness: level probabilities and the
+    /// share of child-safety neighbours. None when there are no neighbours.
+    fn vote(&self, x: &[f32], centre: &[f32]) -> Option<([f32; 4], f32)> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        let q = Neighbours::quantise(x, centre);
+        let mut sims: Vec<(i32, usize)> = self
+            .rows
+            .chunks(self.dim)
+            .enumerate()
+            .map(|(i, row)| (row.iter().zip(&q).map(|(a, b)| *a as i32 * *b as i32).sum(), i))
+            .collect();
+        let k = NEIGHBOURS.min(sims.len());
+        sims.select_nth_unstable_by(k - 1, |a, b| b.0.cmp(&a.0));
+        let top = &sims[..k];
+        let weight = |s: i32| (s as f32 / (QUANT * QUANT) * SHARPNESS).exp();
+        let total: f32 = top.iter().map(|(s, _)| weight(*s)).sum();
+        let (mut risk, mut child) = ([0f32; 4], 0f32);
+        for (s, i) in top {
+            let w = weight(*s) / total;
+            risk[(self.labels[*i] & 3) as usize] += w;
+            child += w * (self.labels[*i] >> 2 & 1) as f32;
+        }
+        Some((risk, child))
+    }
 }
 
 /// What the head says about one embedding.
@@ -69,7 +159,16 @@ impl Head {
         for (r, e) in risk.iter_mut().zip(&exps) {
             *r = (e / sum) as f32;
         }
-        Scores { risk, child: sigmoid(dot(&self.child_weights) + self.child_bias as f64) as f32 }
+        let child = sigmoid(dot(&self.child_weights) + self.child_bias as f64) as f32;
+        match self.neighbours.vote(embedding, &self.mean) {
+            Some((votes, share)) => {
+                for (r, v) in risk.iter_mut().zip(votes) {
+                    *r = (*r + v) / 2.0;
+                }
+                Scores { risk, child: (child + share) / 2.0 }
+            }
+            None => Scores { risk, child },
+        }
     }
 
     /// The level and child-safety flag the head stands for, with its thresholds.
@@ -161,9 +260,11 @@ pub fn fit(samples: &[Sample], model_sha256: &str) -> Head {
         }
     }
     let f = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+    let mean = f(&mean);
     Head {
         model_sha256: model_sha256.to_string(),
-        mean: f(&mean),
+        neighbours: Neighbours::new(samples, &mean),
+        mean,
         scale: f(&scale),
         risk_weights: w.iter().map(|r| f(r)).collect(),
         risk_bias: f(&b),
@@ -203,5 +304,17 @@ mod tests {
             assert_eq!(head.judge(&s), (*risk, false), "{s:?}");
             assert!(head.judge(&head.scores(&point(k, true, 0.02))).1);
         }
+    }
+
+    #[test]
+    fn neighbours_survive_their_stored_form_and_vote_for_the_closest() {
+        let x = |k: usize| (0..8).map(|i| if i == k { 1.0 } else { 0.1 }).collect::<Vec<f32>>();
+        let samples: Vec<Sample> = (0..4).map(|k| Sample { x: x(k), risk: Risk::ALL[k], child: k == 3 }).collect();
+        let centre = vec![0.3; 8];
+        let stored = Neighbours::new(&samples, &centre).to_bytes();
+        let back = Neighbours::from_bytes(&stored, 8).unwrap();
+        assert!(Neighbours::from_bytes(&stored[1..], 8).is_err());
+        let (risk, child) = back.vote(&x(3), &centre).unwrap();
+        assert!(risk[3] > 0.9 && child > 0.9, "{risk:?} {child}");
     }
 }

@@ -62,7 +62,8 @@ pub fn readings(text: &str) -> Vec<Vec<String>> {
     if has_latin { vec![read(Some(Scheme::Kazakh)), read(Some(Scheme::Russian))] } else { vec![read(None)] }
 }
 
-/// Kazakh letters onto their base letters, й onto и; soft and hard signs dropped.
+/// Kazakh letters onto their base letters, й onto и, щ onto ш, э onto е; soft and hard
+/// signs dropped.
 fn fold(word: &str) -> String {
     word.chars()
         .filter_map(|c| match c {
@@ -75,6 +76,9 @@ fn fold(word: &str) -> String {
             'һ' => Some('х'),
             // Informal Latin typing writes й as i, as it writes і.
             'і' | 'й' => Some('и'),
+            // And щ as sh ("proshanie"), as it writes ш; э as e ("eto").
+            'щ' => Some('ш'),
+            'э' => Some('е'),
             'ь' | 'ъ' => None,
             c => Some(c),
         })

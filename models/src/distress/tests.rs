@@ -403,3 +403,30 @@ fn second_round_hard_negatives_stay_calm() {
         assert!(!assess(text).is_urgent(), "{text}: {:?}", assess(text));
     }
 }
+
+#[test]
+fn journeys_to_die_last_messages_and_neglect_are_caught_in_every_script() {
+    for (text, signal) in [
+        ("Завтра рано утром поеду на водохранилище, всё", Signal::Plan),
+        ("erten su qoimasyna baramyn, bari bitedi", Signal::Plan),
+        ("bul menin songy habarym, keshiriniz", Signal::Goodbye),
+        ("eto proshanie, prostite menya", Signal::Goodbye),
+        ("Ұйықтататын дәрі жинап жүрмін", Signal::Means),
+        ("перелезла через перила, держусь одной рукой", Signal::ActInProgress),
+        ("jit nezachem, ya ustala", Signal::Ideation),
+        ("Осы дүниеде артық адаммын", Signal::Burden),
+        ("Няня оставляет сына без еды до вечера", Signal::ChildHurt),
+        ("körşı jıgıt qyzyma jabysyp jür", Signal::SexualAbuse),
+    ] {
+        assert!(has(text, signal), "{text}: {:?}", assess(text));
+        assert!(assess(text).risk >= Risk::High || assess(text).child_safety, "{text}");
+    }
+    for calm in [
+        "Это моё последнее сообщение на сегодня, завтра продолжим",
+        "Köpırden ötıp bara jatyrmyn, 5 minutta jetemın",
+        "Бүгін бітіремін деген едім, анықтамаларды жинадым",
+    ] {
+        let a = assess(calm);
+        assert!(a.risk < Risk::High && !a.child_safety, "{calm}: {a:?}");
+    }
+}

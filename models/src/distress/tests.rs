@@ -430,3 +430,12 @@ fn journeys_to_die_last_messages_and_neglect_are_caught_in_every_script() {
         assert!(a.risk < Risk::High && !a.child_safety, "{calm}: {a:?}");
     }
 }
+
+#[test]
+fn a_parents_own_wish_to_die_is_not_the_childs() {
+    // Kazakh stems drop the person: сүргім (I) and сүргісі (he) must stay apart here.
+    let own = assess("Шаршадым, өмір сүргім келмейді");
+    assert!(own.risk >= Risk::High && !own.child_safety, "{own:?}");
+    let child = assess("Ұлым өмір сүргісі келмейтінін айтты, өмір сүргісі келмейді дейді");
+    assert!(child.child_safety, "{child:?}");
+}

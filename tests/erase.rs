@@ -33,7 +33,7 @@ async fn erasing_leaves_no_row_about_the_person_in_any_table() {
         let done = only(parent.press("Да, удалить всё").await);
         assert!(done.text.contains("удалено"), "{}", done.text);
 
-        let references = ["id", "user_id", "actor_id", "subject_id"];
+        let references = ["id", "user_id", "actor_id", "subject_id", "parent_id", "created_by", "used_by"];
         for table in TABLES {
             for row in dump(&pool, table).await {
                 for (column, value) in &row {

@@ -30,7 +30,7 @@ pub struct Running {
 pub async fn open_engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let db = Db::connect(&config.database_url).await?;
     let detector = tokio::task::spawn_blocking(crate::tools::detector).await?;
-    Ok(Arc::new(Engine::new(db, Arc::new(detector))?))
+    Ok(Arc::new(Engine::new(db, Arc::new(detector))?.with_admins(config.admins.clone())))
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {
@@ -85,7 +85,7 @@ async fn housekeeping(engine: Arc<Engine>, intake: Intake, mut stop: watch::Rece
         if let Err(error) = intake.sweep().await {
             tracing::error!(%error, "inbox sweep failed");
         }
-        if tick % 720 == 0 {
+        if tick.is_multiple_of(720) {
             let before = storage::now_ms() - DEDUPE_WINDOW.as_millis() as i64;
             if let Err(error) = storage::forget_handled(engine.db(), before).await {
                 tracing::error!(%error, "forgetting old inbox keys failed");

@@ -2,6 +2,7 @@
 //! set, Qamqor runs on SQLite in `qamqor.db` with no messenger connected.
 
 use anyhow::{Context, bail};
+use qamqor_flows::{Address, Channel};
 use reqwest::Url;
 use std::net::SocketAddr;
 
@@ -12,6 +13,9 @@ pub struct Config {
     /// `QAMQOR_HTTP_ADDR`: where `/healthz` and the webhooks listen.
     pub http_addr: SocketAddr,
     pub telegram: Option<TelegramConfig>,
+    /// `QAMQOR_ADMINS`: who administers staff, as `channel:id` separated by commas or
+    /// spaces, e.g. `telegram:123456789`. Admins hear of every case.
+    pub admins: Vec<Address>,
 }
 
 #[derive(Clone, Debug)]
@@ -55,7 +59,19 @@ impl Config {
                 },
             }),
         };
+        let admins = get("QAMQOR_ADMINS")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| {
+                let (channel, id) = a.trim().split_once(':').context("QAMQOR_ADMINS: write each as channel:id")?;
+                let channel =
+                    Channel::parse(channel).context("QAMQOR_ADMINS: the channel is telegram, whatsapp or terminal")?;
+                Ok(Address::new(channel, id))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Config {
+            admins,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://qamqor.db".into()),
             http_addr: http_addr.parse().context("QAMQOR_HTTP_ADDR must look like 127.0.0.1:8080")?,
             telegram,
@@ -96,5 +112,16 @@ mod tests {
         assert!(config(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "has space")]).is_err());
         let c = config(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-")]).unwrap();
         assert_eq!(c.telegram.unwrap().webhook.unwrap().secret, "s3cret_-");
+    }
+
+    #[test]
+    fn admins_are_channel_and_id_pairs() {
+        let c = config(&[("QAMQOR_ADMINS", "telegram:123, whatsapp:77011234567")]).unwrap();
+        assert_eq!(
+            c.admins,
+            vec![Address::new(Channel::Telegram, "123"), Address::new(Channel::Whatsapp, "77011234567")]
+        );
+        assert!(config(&[("QAMQOR_ADMINS", "123")]).is_err());
+        assert!(config(&[("QAMQOR_ADMINS", "icq:1")]).is_err());
     }
 }

@@ -44,10 +44,10 @@ impl Telegram {
     /// Hands one update in. A button press is acknowledged to Telegram at once, so the
     /// person's button stops spinning even before the answer is ready.
     async fn receive(&self, intake: &Intake, update: Update) -> anyhow::Result<()> {
-        if let UpdateKind::CallbackQuery(query) = &update.kind {
-            if let Err(error) = self.bot.answer_callback_query(query.id.clone()).await {
-                tracing::warn!(error = describe(&error), "answerCallbackQuery failed");
-            }
+        if let UpdateKind::CallbackQuery(query) = &update.kind
+            && let Err(error) = self.bot.answer_callback_query(query.id.clone()).await
+        {
+            tracing::warn!(error = describe(&error), "answerCallbackQuery failed");
         }
         if let Some(inbound) = inbound(&update) {
             intake.receive(inbound).await?;

@@ -1,13 +1,14 @@
 //! The router: given who is writing, where they are and what they did, decide what
 //! happens. Pure: no I/O, so every rule here is testable without a database.
 
+use crate::cases::Case;
 use crate::inbound::{Event, Media};
 use crate::screen::{Action, Button, MenuItem, Screen};
 use crate::state::State;
 use crate::storage::User;
-use crate::{menu, onboarding, privacy, safety};
+use crate::{crisis, menu, onboarding, privacy};
 use qamqor_models::detector::Detector;
-use qamqor_models::distress::Assessment;
+use qamqor_models::distress::{Assessment, Risk, Signal};
 use qamqor_models::{Lang, lang, text::normalize};
 
 /// What one event leads to; the engine commits all of it in one transaction.
@@ -24,11 +25,34 @@ pub struct Decision {
 }
 
 /// Changes to what Qamqor keeps about the person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     ChooseLanguage(Lang),
     Consent(bool),
     Erase,
+    /// A case for the psychologists; they are notified.
+    OpenCase {
+        priority: crate::cases::Priority,
+        child_safety: bool,
+        signals: Vec<&'static str>,
+    },
+    /// The open case becomes more urgent; the psychologists are notified again.
+    RaiseCase {
+        priority: crate::cases::Priority,
+        child_safety: bool,
+        signals: Vec<&'static str>,
+    },
+    /// The parent's words, into their open case and to its psychologist.
+    Relay(String),
+    Rate {
+        case: i64,
+        rating: u8,
+    },
+    /// "/staff CODE Name": an invitation redeemed.
+    Redeem {
+        code: String,
+        name: String,
+    },
 }
 
 impl Decision {
@@ -56,6 +80,8 @@ enum Command {
     Lang,
     MyData,
     Delete,
+    /// "/staff CODE Name": a staff invitation.
+    Staff,
     Unknown,
 }
 
@@ -70,6 +96,7 @@ impl Command {
             "lang" | "language" => Command::Lang,
             "mydata" => Command::MyData,
             "delete" => Command::Delete,
+            "staff" => Command::Staff,
             _ => Command::Unknown,
         })
     }
@@ -97,25 +124,36 @@ impl Understood {
 }
 
 /// Decides what an event leads to. `state` is the stored state, `None` when there is
-/// none or it could not be read.
-pub fn decide(user: Option<&User>, state: Option<State>, understood: &Understood) -> Decision {
+/// none or it could not be read; `case` is the person's open case.
+pub fn decide(user: Option<&User>, state: Option<State>, case: Option<&Case>, understood: &Understood) -> Decision {
     let event = &understood.event;
     // Safety first: every piece of free text was assessed, in every state, before
     // onboarding is finished and after consent was refused (invariant 1).
     if let (Some(text), Some(assessment)) = (event.free_text(), &understood.assessment) {
-        if assessment.is_urgent() {
-            let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
-            return Decision { lang, screens: vec![safety::urgent()], ..Decision::default() };
+        let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
+        let command = Command::parse(text).is_some();
+        // A command ("/staff K7RM2QXA Айгерим") is not free text, and the model reads
+        // noise in codes; the lexicon's own words in it still count.
+        let heard = !command || assessment.signals.iter().any(|s| *s != Signal::Semantic);
+        if assessment.is_urgent() && heard {
+            return crisis::urgent(user, lang, case, text, assessment);
+        }
+        match (user, case) {
+            // While a case is open, the parent's words go to the psychologist.
+            (Some(u), Some(case)) if !command => return crisis::relay(u, case, text),
+            (_, None) if !command && assessment.risk == Risk::Support => return crisis::support(user, lang),
+            _ => {}
         }
     }
     let state = settle(user, state);
     match event {
         Event::Text { text } => match Command::parse(text) {
+            Some(Command::Staff) => redeem(user, state, text),
             Some(command) => on_command(user, state, command),
             None => on_text(user, state, text),
         },
         Event::Button { data, .. } => match Action::decode(data) {
-            Some(action) => on_action(user, state, action),
+            Some(action) => on_action(user, state, case, action),
             None => current(user, state),
         },
         Event::Media { media, .. } => on_media(user, state, *media),
@@ -151,6 +189,7 @@ fn screen_of(user: Option<&User>, state: &State) -> Screen {
         (State::Declined, _) => onboarding::declined(),
         (State::Menu, _) => menu::main(),
         (State::ConfirmErase, _) => privacy::confirm_erase(),
+        (State::Casework { .. }, _) => menu::main(),
     }
 }
 
@@ -174,7 +213,21 @@ fn on_command(user: Option<&User>, state: State, command: Command) -> Decision {
         (Command::MyData, Some(u)) => Decision::show(Some(u), state, privacy::my_data(u)),
         (Command::Delete, Some(u)) => Decision::show(Some(u), State::ConfirmErase, privacy::confirm_erase()),
         (Command::MyData | Command::Delete, None) => with_note(user, state, "mydata-nothing"),
-        (Command::Unknown, _) => with_note(user, state, "unknown-command"),
+        (Command::Staff | Command::Unknown, _) => with_note(user, state, "unknown-command"),
+    }
+}
+
+/// "/staff CODE Name": anyone may try a code; only a valid one gives a role.
+fn redeem(user: Option<&User>, state: State, text: &str) -> Decision {
+    let mut words = text.split_whitespace().skip(1);
+    let Some(code) = words.next() else {
+        return with_note(user, state, "unknown-command");
+    };
+    let name = words.collect::<Vec<_>>().join(" ");
+    Decision {
+        lang: user.and_then(|u| u.language),
+        effects: vec![Effect::Redeem { code: code.to_string(), name }],
+        ..Decision::default()
     }
 }
 
@@ -222,8 +275,17 @@ fn choose_language(user: Option<&User>, lang: Lang) -> Decision {
     }
 }
 
-fn on_action(user: Option<&User>, state: State, action: Action) -> Decision {
+fn on_action(user: Option<&User>, state: State, case: Option<&Case>, action: Action) -> Decision {
     match (action, user, &state) {
+        (Action::Plan(yes), Some(u), _) => crisis::plan_answer(u, yes),
+        (Action::Thanks, Some(u), _) => with_note(Some(u), state, "support-thanks-answer").pressed(),
+        (Action::Rate(case, rating), Some(u), _) => Decision {
+            lang: u.language,
+            screens: vec![Screen::new("rate-thanks")],
+            effects: vec![Effect::Rate { case, rating }],
+            in_place: true,
+            ..Decision::default()
+        },
         (Action::Language(lang), _, State::ChoosingLanguage) => choose_language(user, lang),
         (Action::Consent(true), Some(u), State::Consent | State::Declined) => Decision {
             effects: vec![Effect::Consent(true)],
@@ -236,7 +298,7 @@ fn on_action(user: Option<&User>, state: State, action: Action) -> Decision {
         (Action::ReviewConsent, Some(u), State::Declined) => {
             Decision::show(Some(u), State::Consent, onboarding::consent()).pressed()
         }
-        (Action::Menu(item), Some(u), _) if u.consented() => menu::open(u, item).pressed(),
+        (Action::Menu(item), Some(u), _) if u.consented() => menu::open(u, item, case).pressed(),
         (Action::Erase(true), Some(u), State::ConfirmErase) => Decision {
             lang: u.language,
             screens: vec![Screen::new("delete-done")],

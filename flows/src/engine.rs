@@ -2,11 +2,15 @@
 //! conversation's events one at a time — decide, then commit state, changes and
 //! outgoing messages in one transaction. It never talks to a network.
 
+use crate::cases::{self, Party};
 use crate::conversation::{Decision, Effect, Understood, decide};
 use crate::i18n::Texts;
 use crate::inbound::{Address, Event, Inbound};
+use crate::screen::Screen;
+use crate::staff;
 use crate::state::State;
-use crate::storage::{self, Db, User};
+use crate::storage::{self, Db, Role, User};
+use qamqor_models::Lang;
 use qamqor_models::detector::Detector;
 use sqlx::AnyConnection;
 use std::sync::Arc;
@@ -15,11 +19,18 @@ pub struct Engine {
     db: Db,
     texts: Texts,
     detector: Arc<Detector>,
+    /// Admins named in configuration: they hear of every case and invite staff.
+    admins: Vec<Address>,
 }
 
 impl Engine {
     pub fn new(db: Db, detector: Arc<Detector>) -> anyhow::Result<Engine> {
-        Ok(Engine { db, texts: Texts::load()?, detector })
+        Ok(Engine { db, texts: Texts::load()?, detector, admins: Vec::new() })
+    }
+
+    pub fn with_admins(mut self, admins: Vec<Address>) -> Engine {
+        self.admins = admins;
+        self
     }
 
     pub fn db(&self) -> &Db {
@@ -82,14 +93,73 @@ impl Engine {
             Some(u) => storage::load_state(conn, u.id).await?.as_deref().and_then(State::from_json),
             None => None,
         };
-        let decision = decide(user.as_ref(), state, understood);
+        let role =
+            if self.admins.contains(address) { Role::Admin } else { user.as_ref().map_or(Role::Parent, |u| u.role) };
+        if role != Role::Parent {
+            // An admin from configuration may not have written before.
+            let me = match user.take() {
+                Some(u) => u,
+                None => storage::create_user(conn, address, Lang::Ru, now).await?,
+            };
+            if staff::handle(self, conn, &me, role, state.clone(), understood.event(), now).await? {
+                return Ok(());
+            }
+            user = Some(me);
+        }
+        let case = match &user {
+            Some(u) => cases::open_for_parent(conn, u.id).await?,
+            None => None,
+        };
+        let decision = decide(user.as_ref(), state, case.as_ref(), understood);
         for effect in &decision.effects {
-            user = apply(conn, address, user, *effect, now).await?;
+            user = self.apply(conn, address, user, decision.lang, effect, now).await?;
         }
         if let (Some(state), Some(u)) = (&decision.state, &user) {
             storage::save_state(conn, u.id, &state.to_json(), now).await?;
         }
         self.send(conn, address, understood.event(), &decision, now).await
+    }
+
+    /// Sends a screen to a person, in their language.
+    pub(crate) async fn tell(
+        &self,
+        conn: &mut AnyConnection,
+        to: &User,
+        screen: Screen,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let out = self.texts.outgoing(Some(to.language.unwrap_or(Lang::Ru)), &screen);
+        Ok(storage::enqueue(conn, &to.address, &out, now).await?)
+    }
+
+    /// Sends a screen to the other side of a case.
+    pub(crate) async fn tell_party(
+        &self,
+        conn: &mut AnyConnection,
+        to: &Party,
+        screen: Screen,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let out = self.texts.outgoing(Some(to.language), &screen);
+        Ok(storage::enqueue(conn, &to.address, &out, now).await?)
+    }
+
+    /// Tells every psychologist and admin of a new or raised case. Outbox rows, in the
+    /// same transaction as the case: no case goes unannounced.
+    async fn notify(&self, conn: &mut AnyConnection, case_id: i64, raised: bool, now: i64) -> anyhow::Result<()> {
+        let Some(case) = cases::get(conn, case_id).await? else { return Ok(()) };
+        let screen = staff::notification(&case, raised);
+        let mut told: Vec<Address> = Vec::new();
+        for party in cases::responders(conn).await? {
+            self.tell_party(conn, &party, screen.clone(), now).await?;
+            told.push(party.address);
+        }
+        for admin in self.admins.iter().filter(|a| !told.contains(a)) {
+            let lang = storage::find_user(conn, admin).await?.and_then(|u| u.language).unwrap_or(Lang::Ru);
+            let out = self.texts.outgoing(Some(lang), &screen);
+            storage::enqueue(conn, admin, &out, now).await?;
+        }
+        Ok(())
     }
 
     async fn send(
@@ -115,33 +185,99 @@ impl Engine {
     }
 }
 
-async fn apply(
-    conn: &mut AnyConnection,
-    address: &Address,
-    user: Option<User>,
-    effect: Effect,
-    now: i64,
-) -> anyhow::Result<Option<User>> {
-    Ok(match (effect, user) {
-        (Effect::ChooseLanguage(lang), Some(mut u)) => {
-            storage::set_language(conn, u.id, lang).await?;
-            u.language = Some(lang);
-            Some(u)
-        }
-        (Effect::ChooseLanguage(lang), None) => Some(storage::create_user(conn, address, lang, now).await?),
-        (Effect::Consent(accepted), Some(mut u)) => {
-            storage::set_consent(conn, u.id, accepted, now).await?;
-            let action = if accepted { "consent_given" } else { "consent_refused" };
-            storage::audit(conn, now, Some(u.id), Some(u.id), action).await?;
-            (u.consent_at, u.consent_refused_at) = if accepted { (Some(now), None) } else { (None, Some(now)) };
-            Some(u)
-        }
-        (Effect::Erase, Some(u)) => {
-            storage::erase_user(conn, &u).await?;
-            // The erasure itself is kept, with nothing that points back to the person.
-            storage::audit(conn, now, None, None, "user_erased").await?;
-            None
-        }
-        (_, None) => None,
-    })
+impl Engine {
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        address: &Address,
+        user: Option<User>,
+        lang: Option<Lang>,
+        effect: &Effect,
+        now: i64,
+    ) -> anyhow::Result<Option<User>> {
+        Ok(match (effect, user) {
+            (Effect::ChooseLanguage(lang), Some(mut u)) => {
+                storage::set_language(conn, u.id, *lang).await?;
+                u.language = Some(*lang);
+                Some(u)
+            }
+            (Effect::ChooseLanguage(lang), None) => Some(storage::create_user(conn, address, *lang, now).await?),
+            (Effect::Consent(accepted), Some(mut u)) => {
+                storage::set_consent(conn, u.id, *accepted, now).await?;
+                let action = if *accepted { "consent_given" } else { "consent_refused" };
+                storage::audit(conn, now, Some(u.id), Some(u.id), action).await?;
+                (u.consent_at, u.consent_refused_at) = if *accepted { (Some(now), None) } else { (None, Some(now)) };
+                Some(u)
+            }
+            (Effect::Erase, Some(u)) => {
+                // The psychologist of an open case hears first; then the case keeps only
+                // what statistics need.
+                if let Some(case) = cases::open_for_parent(conn, u.id).await?
+                    && let Some(psychologist) = &case.psychologist
+                {
+                    self.tell_party(conn, psychologist, staff::parent_left(&case), now).await?;
+                }
+                cases::anonymise(conn, u.id, now).await?;
+                storage::erase_user(conn, &u).await?;
+                // The erasure itself is kept, with nothing that points back to the person.
+                storage::audit(conn, now, None, None, "user_erased").await?;
+                None
+            }
+            // Protecting a life needs no consent: a case opens for anyone (the safety
+            // message says so), with a row for the person if there was none.
+            (Effect::OpenCase { priority, child_safety, signals }, user) => {
+                let u = match user {
+                    Some(u) => u,
+                    None => storage::create_user(conn, address, lang.unwrap_or(Lang::Ru), now).await?,
+                };
+                let id = cases::open(conn, u.id, *priority, *child_safety, signals, now).await?;
+                storage::audit(conn, now, Some(u.id), Some(u.id), "case_opened").await?;
+                self.notify(conn, id, false, now).await?;
+                Some(u)
+            }
+            (Effect::RaiseCase { priority, child_safety, signals }, Some(u)) => {
+                if let Some(case) = cases::open_for_parent(conn, u.id).await?
+                    && cases::raise(conn, &case, *priority, *child_safety, signals).await?
+                {
+                    self.notify(conn, case.id, true, now).await?;
+                }
+                Some(u)
+            }
+            (Effect::Relay(text), Some(u)) => {
+                if let Some(case) = cases::open_for_parent(conn, u.id).await? {
+                    cases::add_message(conn, case.id, true, text, now).await?;
+                    if let Some(psychologist) = &case.psychologist {
+                        let msg = crate::screen::Msg::new("staff-from-parent")
+                            .text("case", case.id.to_string())
+                            .text("parent", u.pseudonym.clone())
+                            .text("text", text.clone());
+                        self.tell_party(conn, psychologist, Screen::of(msg), now).await?;
+                    }
+                }
+                Some(u)
+            }
+            (Effect::Rate { case, rating }, Some(u)) => {
+                cases::rate(conn, *case, u.id, *rating as i64).await?;
+                Some(u)
+            }
+            (Effect::Redeem { code, name }, user) => {
+                let u = match user {
+                    Some(u) => u,
+                    None => storage::create_user(conn, address, lang.unwrap_or(Lang::Ru), now).await?,
+                };
+                let name = if name.trim().is_empty() { u.pseudonym.clone() } else { name.trim().to_string() };
+                let screen = match cases::redeem(conn, code, u.id, &name, now).await? {
+                    Some(role) => {
+                        storage::audit(conn, now, Some(u.id), Some(u.id), &format!("staff_joined_{}", role.as_str()))
+                            .await?;
+                        Screen::of(crate::screen::Msg::new("staff-welcome").text("name", name))
+                    }
+                    None => Screen::new("staff-code-invalid"),
+                };
+                self.tell(conn, &u, screen, now).await?;
+                Some(u)
+            }
+            (_, None) => None,
+        })
+    }
 }

@@ -21,7 +21,7 @@ macro_rules! locale_files {
     };
 }
 
-locale_files!["onboarding", "menu", "privacy", "input", "safety"];
+locale_files!["onboarding", "menu", "privacy", "input", "safety", "staff"];
 
 /// Both languages' texts, ready to render.
 pub struct Texts {

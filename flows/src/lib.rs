@@ -1,11 +1,13 @@
 //! Qamqor's conversation engine and domain.
 //!
 //! `flows` decides what happens when a person writes: onboarding, the main menu, data
-//! rights and safety replies today; booking, peer groups and the crisis path later. It
-//! stores everything through [`storage`] and renders texts through [`i18n`], but it
-//! knows nothing of Telegram or WhatsApp: channel adapters live in the `qamqor` binary.
+//! rights, and the crisis path from a parent's message to a psychologist (booking and
+//! peer groups come later). It stores everything through [`storage`] and renders texts
+//! through [`i18n`], but it knows nothing of Telegram or WhatsApp: channel adapters live
+//! in the `qamqor` binary.
 //! To find what happens when a parent presses a button, start at [`conversation`].
 
+pub mod cases;
 pub mod conversation;
 pub mod engine;
 pub mod i18n;
@@ -14,10 +16,11 @@ pub mod screen;
 pub mod state;
 pub mod storage;
 
+mod crisis;
 mod menu;
 mod onboarding;
 mod privacy;
-mod safety;
+mod staff;
 
 pub use engine::Engine;
 pub use inbound::{Address, Channel, Event, Inbound, Media};

@@ -1,10 +1,11 @@
 //! The parent's main menu. Entries whose capability is still being built say so.
 
+use crate::cases::Case;
 use crate::conversation::Decision;
 use crate::screen::{Action, Button, MenuItem, Screen};
 use crate::state::State;
 use crate::storage::User;
-use crate::{onboarding, privacy};
+use crate::{crisis, onboarding, privacy};
 
 pub fn main() -> Screen {
     let b = |label, item| Button::new(label, Action::Menu(item));
@@ -15,14 +16,14 @@ pub fn main() -> Screen {
 }
 
 /// A press on a menu entry by a person who has accepted the terms.
-pub fn open(user: &User, item: MenuItem) -> Decision {
+pub fn open(user: &User, item: MenuItem, case: Option<&Case>) -> Decision {
     let coming = |note| Decision::show(Some(user), State::Menu, main().after(note));
     match item {
         MenuItem::Open => Decision::show(Some(user), State::Menu, main()),
         MenuItem::Services => coming("coming-services"),
         MenuItem::Book => coming("coming-book"),
         MenuItem::Groups => coming("coming-groups"),
-        MenuItem::Talk => coming("coming-talk"),
+        MenuItem::Talk => crisis::talk(user, case),
         MenuItem::Language => Decision::show(Some(user), State::ChoosingLanguage, onboarding::language()),
         MenuItem::MyData => Decision::show(Some(user), State::Menu, privacy::my_data(user)),
     }

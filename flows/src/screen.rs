@@ -85,6 +85,16 @@ pub enum Action {
     ReviewConsent,
     Menu(MenuItem),
     Erase(bool),
+    /// The answer to "do you have a plan, or mean to act today?".
+    Plan(bool),
+    /// "Thank you, that is all" after a supportive answer.
+    Thanks,
+    /// A parent's rating of a closed case, 1 to 5.
+    Rate(i64, u8),
+    /// A psychologist takes a case.
+    Take(i64),
+    /// A psychologist closes a case with an outcome (its code index in `Outcome::CHOICES`).
+    Close(i64, u8),
 }
 
 /// The entries of the parent's main menu.
@@ -132,6 +142,11 @@ impl Action {
                 format!("menu:{code}")
             }
             Action::Erase(yes) => format!("erase:{}", yes_no(yes)),
+            Action::Plan(yes) => format!("plan:{}", yes_no(yes)),
+            Action::Thanks => "thanks:".into(),
+            Action::Rate(case, n) => format!("rate:{case}:{n}"),
+            Action::Take(case) => format!("take:{case}"),
+            Action::Close(case, outcome) => format!("close:{case}:{outcome}"),
         }
     }
 
@@ -143,6 +158,17 @@ impl Action {
             "consent" => parse_yes_no(value).map(Action::Consent),
             "menu" => MENU_CODES.iter().find(|(_, c)| *c == value).map(|(i, _)| Action::Menu(*i)),
             "erase" => parse_yes_no(value).map(Action::Erase),
+            "plan" => parse_yes_no(value).map(Action::Plan),
+            "thanks" => Some(Action::Thanks),
+            "rate" => {
+                let (case, n) = value.split_once(':')?;
+                Some(Action::Rate(case.parse().ok()?, n.parse().ok().filter(|n| (1..=5).contains(n))?))
+            }
+            "take" => value.parse().ok().map(Action::Take),
+            "close" => {
+                let (case, outcome) = value.split_once(':')?;
+                Some(Action::Close(case.parse().ok()?, outcome.parse().ok()?))
+            }
             _ => None,
         }
     }
@@ -178,6 +204,12 @@ mod tests {
             Action::ReviewConsent,
             Action::Erase(true),
             Action::Erase(false),
+            Action::Plan(true),
+            Action::Plan(false),
+            Action::Thanks,
+            Action::Rate(i64::MAX, 5),
+            Action::Take(i64::MAX),
+            Action::Close(i64::MAX, 4),
         ];
         all.extend(MENU_CODES.iter().map(|(i, _)| Action::Menu(*i)));
         for action in all {
@@ -189,7 +221,9 @@ mod tests {
 
     #[test]
     fn unknown_data_does_not_decode() {
-        for data in ["", "menu", "menu:", "menu:nope", "lang:en", "x:y", "consent:maybe"] {
+        for data in
+            ["", "menu", "menu:", "menu:nope", "lang:en", "x:y", "consent:maybe", "rate:1:9", "take:x", "close:1"]
+        {
             assert_eq!(Action::decode(data), None, "{data}");
         }
     }

@@ -11,6 +11,10 @@ pub enum State {
     Declined,
     Menu,
     ConfirmErase,
+    /// A psychologist working on a case: what they type goes to its parent.
+    Casework {
+        case: i64,
+    },
 }
 
 /// Bumped when a stored state can no longer be read by this code.

@@ -22,15 +22,24 @@ pub enum Backend {
 }
 
 /// (version, description, SQLite, PostgreSQL) for every migration, compiled in.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "crisis",
+        include_str!("../../migrations/sqlite/0002_crisis.sql"),
+        include_str!("../../migrations/postgres/0002_crisis.sql"),
+    ),
+];
 
 /// The tables that may hold rows about a person; erasure and its test cover them all.
-pub const TABLES: &[&str] = &["users", "conversations", "inbox", "outbox", "audit_log"];
+pub const TABLES: &[&str] =
+    &["users", "conversations", "inbox", "outbox", "audit_log", "cases", "case_messages", "invites"];
 
 /// A connection pool and the engine it talks to.
 #[derive(Clone, Debug)]
@@ -138,7 +147,7 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Role {
+    pub(crate) fn parse(s: &str) -> Role {
         match s {
             "psychologist" => Role::Psychologist,
             "moderator" => Role::Moderator,

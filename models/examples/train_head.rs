@@ -103,7 +103,14 @@ fn main() -> anyhow::Result<()> {
             let lex_urgent = lexicon.risk >= Risk::High || lexicon.child_safety;
             if e.escalate() != urgent && (e.escalate() || e.risk == Risk::None) {
                 let kind = if e.escalate() { "missed" } else { "false-alarm" };
-                out += &format!("{kind}\t{:.2}\t{:.2}\tlex={}\t{}\t{}\n", s.escalate(), s.child, lex_urgent, e.variant, e.text);
+                out += &format!(
+                    "{kind}\t{:.2}\t{:.2}\tlex={}\t{}\t{}\n",
+                    s.escalate(),
+                    s.child,
+                    lex_urgent,
+                    e.variant,
+                    e.text
+                );
             }
         }
         std::fs::write(std::path::Path::new(&dir).join("misses.tsv"), out)?;

@@ -80,7 +80,7 @@ impl Neighbours {
     }
 
     pub fn from_bytes(bytes: &[u8], dim: usize) -> anyhow::Result<Neighbours> {
-        anyhow::ensure!(dim > 0 && bytes.len() % (dim + 1) == 0, "the neighbours file does not match the head");
+        anyhow::ensure!(dim > 0 && bytes.len().is_multiple_of(dim + 1), "the neighbours file does not match the head");
         let mut rows = Vec::with_capacity(bytes.len());
         let mut labels = Vec::new();
         for chunk in bytes.chunks(dim + 1) {
@@ -224,7 +224,7 @@ pub fn fit(samples: &[Sample], model_sha256: &str) -> Head {
     let mut cb = 0f64;
     for _ in 0..STEPS {
         let mut gw = vec![vec![0f64; dim]; 4];
-        let mut gb = vec![0f64; 4];
+        let mut gb = [0f64; 4];
         let mut gcw = vec![0f64; dim];
         let mut gcb = 0f64;
         for (x, s) in xs.iter().zip(samples) {

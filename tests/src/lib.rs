@@ -9,6 +9,7 @@ use qamqor_flows::{Address, Channel, Db, Engine, Event, Inbound, Media, Outgoing
 use qamqor_models::detector::Detector;
 use qamqor_models::model_file;
 use rand::Rng;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A database made for one test, dropped with it (SQLite) or left for `.ci/run` to
@@ -49,8 +50,18 @@ impl TestDb {
     }
 
     pub async fn engine(&self) -> Arc<Engine> {
+        self.engine_with_admins(&[]).await
+    }
+
+    /// An engine whose admins (from configuration) are these terminal chats.
+    pub async fn engine_with_admins(&self, admins: &[&str]) -> Arc<Engine> {
         let db = Db::connect(&self.url).await.expect("connect to test database");
-        Arc::new(Engine::new(db, detector()).expect("engine"))
+        let admins = admins.iter().map(|a| Address::new(Channel::Terminal, *a)).collect();
+        let engine = Arc::new(Engine::new(db, detector()).expect("engine").with_admins(admins));
+        // An engine may reuse a dropped one's address: forget what that one left.
+        let id = Arc::as_ptr(&engine) as usize;
+        MAILBOX.lock().unwrap_or_else(|e| e.into_inner()).retain(|(engine, _), _| *engine != id);
+        engine
     }
 }
 
@@ -117,8 +128,19 @@ impl Person {
             Inbound { address: self.address.clone(), external_id: format!("{:x}-{}", self.run, self.seq), event };
         assert!(self.engine.accept(&inbound).await.unwrap(), "fresh event accepted");
         self.engine.process(&self.address).await.unwrap();
-        let got = drain(&self.engine).await;
-        let mine: Vec<Outgoing> = got.into_iter().filter(|(c, _)| *c == self.address.chat).map(|(_, m)| m).collect();
+        self.inbox().await
+    }
+
+    /// Everything delivered to this person since they last looked, also what others'
+    /// actions sent them (a case notification, a psychologist's reply).
+    pub async fn inbox(&mut self) -> Vec<Outgoing> {
+        let key = |chat: &str| (Arc::as_ptr(&self.engine) as usize, chat.to_string());
+        let delivered = drain(&self.engine).await;
+        let mut mailbox = MAILBOX.lock().unwrap_or_else(|e| e.into_inner());
+        for (chat, message) in delivered {
+            mailbox.entry(key(&chat)).or_default().push(message);
+        }
+        let mine = mailbox.remove(&key(&self.address.chat)).unwrap_or_default();
         if let Some(m) = mine.iter().rev().find(|m| !m.buttons.is_empty()) {
             self.last_buttons = m.buttons.iter().flatten().cloned().collect();
         }
@@ -149,6 +171,9 @@ impl Person {
         self.last_buttons.iter().map(|b| b.label.clone()).collect()
     }
 }
+
+/// Messages delivered to people who were not looking yet, by (engine, chat).
+static MAILBOX: Mutex<BTreeMap<(usize, String), Vec<Outgoing>>> = Mutex::new(BTreeMap::new());
 
 /// Delivers everything due on the terminal channel and returns it.
 pub async fn drain(engine: &Engine) -> Vec<(String, Outgoing)> {

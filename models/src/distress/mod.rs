@@ -147,10 +147,8 @@ impl Assessment {
 
     /// Adds another layer's judgement: the higher risk wins, a child flag is kept.
     pub fn merge(&mut self, risk: Risk, child_safety: bool, signal: Signal) {
-        if risk > Risk::None || child_safety {
-            if !self.signals.contains(&signal) {
-                self.signals.push(signal);
-            }
+        if (risk > Risk::None || child_safety) && !self.signals.contains(&signal) {
+            self.signals.push(signal);
         }
         self.risk = self.risk.max(risk);
         self.child_safety |= child_safety;

@@ -1,0 +1,50 @@
+# Психологтарға, модераторларға және әкімшілерге: кезек, өтініштер, шақырулар.
+
+priority-normal = қалыпты
+priority-high = қауіп жоғары
+priority-imminent = ШҰҒЫЛ
+staff-case-line =
+    #{ $case } · { $priority } · { $parent }{ $child ->
+        [yes] {" "}· балаға қауіп бар
+       *[no] {""}
+    } · { $signals }{ $taken }
+staff-case-new = Жаңа өтініш.
+staff-case-raised = Өтініштегі қауіп артты.
+staff-take = #{ $case } алу
+staff-queue = Ашық өтініштер, ең шұғылы алдымен:
+staff-queue-empty = Ашық өтініш жоқ.
+staff-case-history = Өтініш:
+staff-history-line = { $who }: { $text }
+staff-case-help = Жазғаныңыздың бәрі ата-анаға сіздің атыңыздан жетеді. /close — аяқтау, /case — сіздің өтініштеріңіз, /queue — кезек.
+staff-taken = Өтініш сізде.
+staff-taken-by = #{ $case } өтінішті { $name } алып қойды.
+staff-case-gone = Бұл өтініш жабылған.
+staff-case-not-yours = Бұл өтініш сізде емес. Кезек — /queue.
+staff-my-cases =
+    Сіздің ашық өтініштеріңіз:
+    { $cases }
+    Ауысу: /case НӨМІР
+staff-close-ask = #{ $case } өтініш немен аяқталды?
+outcome-supported = Қолдау көрсетілді
+outcome-emergency = Шұғыл қызметтерге берілді
+outcome-booked = Кеңеске жазылды
+outcome-no-answer = Ата-ана жауап бермеді
+outcome-other = Басқа
+staff-closed = #{ $case } өтініш жабылды: { $outcome }.
+staff-no-active-case = Қазір сізде ашық өтініш жоқ. Өзіңіздікі — /case, кезек — /queue.
+staff-invite-usage = Былай жазыңыз: /invite psychologist немесе /invite moderator
+staff-invite-created = Шақыру коды ({ $role }): { $code }. Жаңа қызметкер ботқа жазады: /staff { $code } Аты
+role-psychologist = психолог
+role-moderator = модератор
+role-admin = әкімші
+role-parent = ата-ана
+staff-list =
+    Қызметкерлер:
+    { $staff }
+staff-revoked = Рұқсат алынды. Оның ашық өтініштері кезекке қайтты.
+staff-revoke-unknown = Ондай қызметкер жоқ.
+staff-not-allowed = Бұл команда сізге қолжетімсіз.
+staff-from-parent = #{ $case } { $parent }: { $text }
+staff-parent-left = #{ $case } өтініштегі ата-ана деректерін өшірді. Өтініш жабылды, хат алмасу өшірілді.
+staff-welcome = Командаға қош келдіңіз, { $name }! Жаңа өтініштер осында келеді. Кезек — /queue.
+staff-code-invalid = Код жарамады: қате немесе бұрын қолданылған.

@@ -1,0 +1,214 @@
+//! The crisis path end to end: a parent's message → a case committed → psychologists
+//! notified → one takes it → messages relayed both ways → closed with an outcome and
+//! rated. On SQLite and PostgreSQL, through the real engine, detector and outbox.
+
+use qamqor_tests::{Person, TestDb, labels};
+use sqlx::AnyPool;
+use std::sync::Arc;
+
+fn texts(messages: &[qamqor_flows::Outgoing]) -> String {
+    messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n---\n")
+}
+
+async fn scalar(pool: &AnyPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// An admin invites a psychologist, who joins with a display name.
+async fn psychologist(engine: &Arc<qamqor_flows::Engine>, admin: &mut Person, chat: &str, name: &str) -> Person {
+    let invite = texts(&admin.say("/invite psychologist").await);
+    let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("no code in {invite}"));
+    let mut psy = Person::onboarded(engine.clone(), chat, "Русский").await;
+    let welcome = texts(&psy.say(&format!("/staff {code} {name}")).await);
+    assert!(welcome.contains(name), "{welcome}");
+    psy
+}
+
+#[tokio::test]
+async fn an_imminent_message_reaches_a_psychologist_who_takes_relays_and_closes() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-1"]).await;
+        let pool = engine.db().pool().clone();
+        let mut admin = Person::new(engine.clone(), "admin-1");
+        let mut psy = psychologist(&engine, &mut admin, "psy-1", "Айгерим").await;
+        admin.inbox().await;
+
+        let mut parent = Person::onboarded(engine.clone(), "parent-chat-5551234", "Русский").await;
+        let said = "Я всё решила. Сегодня ночью выпью все таблетки. Прощайте";
+        let answer = texts(&parent.say(said).await);
+        assert!(answer.contains("112") && answer.contains("Психолог напишет вам здесь"), "{answer}");
+        assert!(!answer.contains("таблетки"), "the safety message never repeats the parent's words: {answer}");
+        // The case was committed with the answer (invariant 2).
+        assert_eq!(scalar(&pool, "SELECT priority FROM cases WHERE closed_at IS NULL").await, 3, "{}", db.name);
+        let case: i64 = scalar(&pool, "SELECT id FROM cases").await;
+        let pseudonym: String =
+            sqlx::query_scalar("SELECT pseudonym FROM users WHERE external_id = 'parent-chat-5551234'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+
+        // Psychologists and admins hear of it, with the pseudonym only (invariant 5).
+        for staff in [&mut psy, &mut admin] {
+            let note = staff.inbox().await;
+            let all = texts(&note);
+            assert!(all.contains("СРОЧНО") && all.contains(&pseudonym), "{}: {all}", db.name);
+            assert!(!all.contains("parent-chat-5551234"), "{all}");
+            assert_eq!(labels(note.last().unwrap()), vec![format!("Взять #{case}")]);
+        }
+
+        let taken = texts(&psy.press(&format!("Взять #{case}")).await);
+        assert!(taken.contains("Обращение ваше") && taken.contains(said), "the history: {taken}");
+        let joined = texts(&parent.inbox().await);
+        assert!(joined.contains("Психолог Айгерим на связи"), "{joined}");
+
+        // Both ways, and the bot does not talk over the parent (invariant 4).
+        assert!(parent.say("мне очень плохо, муж ушёл").await.is_empty());
+        let relayed = texts(&psy.inbox().await);
+        assert_eq!(relayed, format!("#{case} {pseudonym}: мне очень плохо, муж ушёл"));
+        psy.say("Я здесь, с вами. Вы сейчас одна?").await;
+        assert_eq!(texts(&parent.inbox().await), "Айгерим: Я здесь, с вами. Вы сейчас одна?");
+
+        // Closing asks for an outcome; the parent is told and may rate.
+        let ask = psy.say("/close").await;
+        assert!(labels(ask.last().unwrap()).contains(&"Передали экстренным службам"));
+        let closed = texts(&psy.press("Поддержали").await);
+        assert!(closed.contains(&format!("#{case} закрыто")), "{closed}");
+        let bye = parent.inbox().await;
+        assert!(texts(&bye).contains("111"), "{}", texts(&bye));
+        assert_eq!(labels(bye.last().unwrap()), vec!["1", "2", "3", "4", "5"]);
+        assert!(texts(&parent.press("5").await).contains("Спасибо за оценку"));
+        let (outcome, rating): (String, i64) = sqlx::query_as("SELECT outcome, rating FROM cases WHERE id = $1")
+            .bind(case)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!((outcome.as_str(), rating), ("supported", 5));
+        for action in ["case_opened", "case_taken", "case_message", "case_closed", "invite_psychologist"] {
+            let n = scalar(&pool, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await;
+            assert!(n >= 1, "{}: no {action} in the audit log", db.name);
+        }
+        // After the case, the parent is back with the bot.
+        let menu = texts(&parent.say("/menu").await);
+        assert!(menu.contains("Чем могу помочь?"), "{menu}");
+    }
+}
+
+#[tokio::test]
+async fn safety_does_not_wait_for_onboarding_and_a_plan_raises_the_case() {
+    for db in TestDb::all().await {
+        let engine = db.engine().await;
+        let pool = engine.db().pool().clone();
+        let mut person = Person::new(engine.clone(), "new-kk");
+        person.say("/start").await;
+        let answer = person.say("Шаршадым, өлгім келеді, бәріне жүк болдым").await;
+        let all = texts(&answer);
+        assert!(all.contains("112") && all.contains("келісім"), "safety, and the lawful ground said plainly: {all}");
+        assert_eq!(labels(answer.last().unwrap()), vec!["Иә", "Жоқ"], "{all}");
+        assert_eq!(scalar(&pool, "SELECT priority FROM cases").await, 2, "{}", db.name);
+        let yes = texts(&person.press("Иә").await);
+        assert!(yes.contains("112"), "{yes}");
+        assert_eq!(scalar(&pool, "SELECT priority FROM cases").await, 3, "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_child_in_danger_gets_the_child_lines_and_a_flagged_case() {
+    for db in TestDb::all().await {
+        let engine = db.engine().await;
+        let pool = engine.db().pool().clone();
+        let mut parent = Person::onboarded(engine.clone(), "child-ru", "Русский").await;
+        let said = "Отчим бьёт сына ремнём, когда я на работе";
+        let all = texts(&parent.say(said).await);
+        assert!(all.contains("102") && all.contains("111"), "{all}");
+        assert!(!all.contains("ремн") && !all.contains("Отчим"), "{all}");
+        assert_eq!(scalar(&pool, "SELECT child_safety FROM cases").await, 1, "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn support_offers_a_choice_and_opens_a_case_only_when_asked() {
+    for db in TestDb::all().await {
+        let engine = db.engine().await;
+        let pool = engine.db().pool().clone();
+        let mut parent = Person::onboarded(engine.clone(), "tired-ru", "Русский").await;
+        let answer = parent.say("Я так устала, плачу каждый вечер, никто не помогает").await;
+        let reply = answer.last().unwrap();
+        assert!(reply.text.contains("Вы не одни"), "{}", reply.text);
+        assert!(labels(reply).contains(&"Поговорить с психологом сейчас"), "{:?}", labels(reply));
+        assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM cases").await, 0);
+        let opened = texts(&parent.press("Поговорить с психологом сейчас").await);
+        assert!(opened.contains("психолога"), "{opened}");
+        assert_eq!(scalar(&pool, "SELECT priority FROM cases").await, 1, "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn when_two_psychologists_press_take_at_once_exactly_one_gets_the_case() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-2"]).await;
+        let mut admin = Person::new(engine.clone(), "admin-2");
+        let mut a = psychologist(&engine, &mut admin, "psy-a", "Асель").await;
+        let mut b = psychologist(&engine, &mut admin, "psy-b", "Болат").await;
+        let mut parent = Person::onboarded(engine.clone(), "race-parent", "Қазақша").await;
+        parent.press("Психологпен сөйлесу").await;
+        let case: i64 = scalar(engine.db().pool(), "SELECT id FROM cases").await;
+        a.inbox().await;
+        b.inbox().await;
+        let take = format!("Взять #{case}");
+        let (mut got_a, mut got_b) = tokio::join!(a.press(&take), b.press(&take));
+        // Each one's drain may have delivered the other's answer: look again.
+        got_a.extend(a.inbox().await);
+        got_b.extend(b.inbox().await);
+        let (got_a, got_b) = (texts(&got_a), texts(&got_b));
+        let won = [&got_a, &got_b].iter().filter(|t| t.contains("Обращение ваше")).count();
+        assert_eq!(won, 1, "{}: {got_a} | {got_b}", db.name);
+        let lost = if got_a.contains("Обращение ваше") { &got_b } else { &got_a };
+        assert!(lost.contains("уже взял(а)"), "the other is told who took it: {lost}");
+    }
+}
+
+#[tokio::test]
+async fn parents_cannot_reach_staff_commands() {
+    for db in TestDb::all().await {
+        let engine = db.engine().await;
+        let mut parent = Person::onboarded(engine.clone(), "curious", "Русский").await;
+        for command in ["/invite psychologist", "/queue", "/close", "/revoke 1"] {
+            let all = texts(&parent.say(command).await);
+            assert!(all.contains("Такой команды я не знаю"), "{command}: {all}");
+        }
+        assert!(texts(&parent.say("/staff ABCDEFGH Мама").await).contains("Код не подошёл"));
+        let role: String = sqlx::query_scalar("SELECT role FROM users WHERE external_id = 'curious'")
+            .fetch_one(engine.db().pool())
+            .await
+            .unwrap();
+        assert_eq!(role, "parent", "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn deleting_during_a_case_tells_the_psychologist_and_keeps_only_statistics() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-3"]).await;
+        let pool = engine.db().pool().clone();
+        let mut admin = Person::new(engine.clone(), "admin-3");
+        let mut psy = psychologist(&engine, &mut admin, "psy-3", "Дана").await;
+        let mut parent = Person::onboarded(engine.clone(), "leaving", "Русский").await;
+        parent.press("Чат с психологом").await;
+        parent.say("мне нужна помощь с сыном").await;
+        let case: i64 = scalar(&pool, "SELECT id FROM cases").await;
+        psy.inbox().await;
+        psy.press(&format!("Взять #{case}")).await;
+        parent.say("/delete").await;
+        parent.press("Да, удалить всё").await;
+        let told = texts(&psy.inbox().await);
+        assert!(told.contains("удалил свои данные"), "{told}");
+        let (parent_id, outcome): (Option<i64>, String) =
+            sqlx::query_as("SELECT parent_id, outcome FROM cases WHERE id = $1")
+                .bind(case)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!((parent_id, outcome.as_str()), (None, "deleted_by_parent"), "{}", db.name);
+        assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM case_messages").await, 0);
+    }
+}

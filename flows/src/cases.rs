@@ -3,9 +3,8 @@
 //! Every query runs unchanged on SQLite and PostgreSQL.
 
 use crate::inbound::{Address, Channel};
-use crate::storage::Role;
+use crate::storage::{self, Role};
 use qamqor_models::Lang;
-use rand::Rng;
 use sqlx::{AnyConnection, Row};
 
 /// How soon a person must answer. Ordered: the queue serves the highest first.
@@ -98,7 +97,7 @@ const CASE_COLUMNS: &str = "c.id, c.priority, c.child_safety, c.signals, c.opene
     s.display_name AS s_name
     FROM cases c LEFT JOIN users p ON p.id = c.parent_id LEFT JOIN users s ON s.id = c.psychologist_id";
 
-fn party(r: &sqlx::any::AnyRow, prefix: &str, fallback_name: &str) -> sqlx::Result<Option<Party>> {
+fn party(r: &sqlx::any::AnyRow, prefix: &str) -> sqlx::Result<Option<Party>> {
     let Some(id) = r.try_get::<Option<i64>, _>(format!("{prefix}_id").as_str())? else {
         return Ok(None);
     };
@@ -112,7 +111,7 @@ fn party(r: &sqlx::any::AnyRow, prefix: &str, fallback_name: &str) -> sqlx::Resu
         id,
         address: Address::new(channel, r.try_get::<String, _>(format!("{prefix}_chat").as_str())?),
         language: lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::Ru),
-        name: name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| fallback_name.to_string()),
+        name: name.unwrap_or_default(),
     }))
 }
 
@@ -120,14 +119,14 @@ fn case_of(r: &sqlx::any::AnyRow) -> sqlx::Result<Case> {
     let signals: Option<String> = r.try_get("signals")?;
     Ok(Case {
         id: r.try_get("id")?,
-        parent: party(r, "p", "")?,
+        parent: party(r, "p")?,
         priority: Priority::from_i64(r.try_get("priority")?),
         child_safety: r.try_get::<i64, _>("child_safety")? != 0,
         signals: signals
             .map(|s| s.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
             .unwrap_or_default(),
         opened_at: r.try_get("opened_at")?,
-        psychologist: party(r, "s", "")?,
+        psychologist: party(r, "s")?,
         closed: r.try_get::<Option<i64>, _>("closed_at")?.is_some(),
     })
 }
@@ -292,43 +291,32 @@ pub async fn anonymise(conn: &mut AnyConnection, parent_id: i64, now: i64) -> sq
 /// Everyone who must hear of a new or raised case: psychologists and stored admins.
 /// Admins named in configuration are added by the caller, as they may have no row.
 pub async fn responders(conn: &mut AnyConnection) -> sqlx::Result<Vec<Party>> {
-    staff_where(conn, "role IN ('psychologist', 'admin')").await
+    let rows = sqlx::query(&format!("SELECT {STAFF_COLUMNS} WHERE role IN ('psychologist', 'admin') ORDER BY id"))
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.iter().map(|r| party(r, "s")).collect::<sqlx::Result<Vec<_>>>()?.into_iter().flatten().collect())
 }
+
+/// A user row read as a staff [`Party`] (prefix `s`), with the role.
+const STAFF_COLUMNS: &str = "id AS s_id, channel AS s_channel, external_id AS s_chat, language AS s_lang,
+    display_name AS s_name, role FROM users";
 
 /// Every staff member, for admins.
 pub async fn staff(conn: &mut AnyConnection) -> sqlx::Result<Vec<(Party, Role)>> {
-    let rows = sqlx::query(
-        "SELECT id AS s_id, channel AS s_channel, external_id AS s_chat, language AS s_lang,
-                display_name AS s_name, role FROM users WHERE role <> 'parent' ORDER BY id",
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows =
+        sqlx::query(&format!("SELECT {STAFF_COLUMNS} WHERE role <> 'parent' ORDER BY id")).fetch_all(conn).await?;
     let mut out = Vec::new();
     for r in &rows {
-        if let Some(p) = party(r, "s", "")? {
+        if let Some(p) = party(r, "s")? {
             out.push((p, Role::parse(&r.try_get::<String, _>("role")?)));
         }
     }
     Ok(out)
 }
 
-async fn staff_where(conn: &mut AnyConnection, condition: &str) -> sqlx::Result<Vec<Party>> {
-    let rows = sqlx::query(&format!(
-        "SELECT id AS s_id, channel AS s_channel, external_id AS s_chat, language AS s_lang,
-                display_name AS s_name FROM users WHERE {condition} ORDER BY id"
-    ))
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.iter().map(|r| party(r, "s", "")).collect::<sqlx::Result<Vec<_>>>()?.into_iter().flatten().collect())
-}
-
 /// A new invitation code for a staff role: eight characters without look-alikes.
 pub async fn invite(conn: &mut AnyConnection, role: Role, by: i64, now: i64) -> sqlx::Result<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let code: String = {
-        let mut rng = rand::rng();
-        (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
-    };
+    let code = storage::random_code(8);
     sqlx::query("INSERT INTO invites (code, role, created_by, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&code)
         .bind(role.as_str())

@@ -2,7 +2,7 @@
 //! conversation's events one at a time — decide, then commit state, changes and
 //! outgoing messages in one transaction. It never talks to a network.
 
-use crate::cases::{self, Party};
+use crate::cases::{self, Case, Party};
 use crate::conversation::{Decision, Effect, Understood, decide};
 use crate::i18n::Texts;
 use crate::inbound::{Address, Event, Inbound};
@@ -97,27 +97,37 @@ impl Engine {
             if self.admins.contains(address) { Role::Admin } else { user.as_ref().map_or(Role::Parent, |u| u.role) };
         if role != Role::Parent {
             // An admin from configuration may not have written before.
-            let me = match user.take() {
-                Some(u) => u,
-                None => storage::create_user(conn, address, Lang::Ru, now).await?,
-            };
+            let me = known_or_new(conn, address, user.take(), None, now).await?;
             if staff::handle(self, conn, &me, role, state.clone(), understood.event(), now).await? {
                 return Ok(());
             }
             user = Some(me);
         }
-        let case = match &user {
+        let mut case = match &user {
             Some(u) => cases::open_for_parent(conn, u.id).await?,
             None => None,
         };
         let decision = decide(user.as_ref(), state, case.as_ref(), understood);
         for effect in &decision.effects {
-            user = self.apply(conn, address, user, decision.lang, effect, now).await?;
+            user = self.apply(conn, address, user, &mut case, decision.lang, effect, now).await?;
         }
         if let (Some(state), Some(u)) = (&decision.state, &user) {
             storage::save_state(conn, u.id, &state.to_json(), now).await?;
         }
         self.send(conn, address, understood.event(), &decision, now).await
+    }
+
+    /// Sends a screen to an address, in a language: an outbox row in this transaction.
+    async fn tell_at(
+        &self,
+        conn: &mut AnyConnection,
+        to: &Address,
+        lang: Lang,
+        screen: &Screen,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let out = self.texts.outgoing(Some(lang), screen);
+        Ok(storage::enqueue(conn, to, &out, now).await?)
     }
 
     /// Sends a screen to a person, in their language.
@@ -128,8 +138,7 @@ impl Engine {
         screen: Screen,
         now: i64,
     ) -> anyhow::Result<()> {
-        let out = self.texts.outgoing(Some(to.language.unwrap_or(Lang::Ru)), &screen);
-        Ok(storage::enqueue(conn, &to.address, &out, now).await?)
+        self.tell_at(conn, &to.address, to.language.unwrap_or(Lang::Ru), &screen, now).await
     }
 
     /// Sends a screen to the other side of a case.
@@ -140,8 +149,7 @@ impl Engine {
         screen: Screen,
         now: i64,
     ) -> anyhow::Result<()> {
-        let out = self.texts.outgoing(Some(to.language), &screen);
-        Ok(storage::enqueue(conn, &to.address, &out, now).await?)
+        self.tell_at(conn, &to.address, to.language, &screen, now).await
     }
 
     /// Tells every psychologist and admin of a new or raised case. Outbox rows, in the
@@ -151,13 +159,12 @@ impl Engine {
         let screen = staff::notification(&case, raised);
         let mut told: Vec<Address> = Vec::new();
         for party in cases::responders(conn).await? {
-            self.tell_party(conn, &party, screen.clone(), now).await?;
+            self.tell_at(conn, &party.address, party.language, &screen, now).await?;
             told.push(party.address);
         }
         for admin in self.admins.iter().filter(|a| !told.contains(a)) {
             let lang = storage::find_user(conn, admin).await?.and_then(|u| u.language).unwrap_or(Lang::Ru);
-            let out = self.texts.outgoing(Some(lang), &screen);
-            storage::enqueue(conn, admin, &out, now).await?;
+            self.tell_at(conn, admin, lang, &screen, now).await?;
         }
         Ok(())
     }
@@ -186,11 +193,15 @@ impl Engine {
 }
 
 impl Engine {
+    /// Carries out one effect of a decision. `user` and `case` are the person and their
+    /// open case as the effects so far left them.
+    #[allow(clippy::too_many_arguments)]
     async fn apply(
         &self,
         conn: &mut AnyConnection,
         address: &Address,
         user: Option<User>,
+        case: &mut Option<Case>,
         lang: Option<Lang>,
         effect: &Effect,
         now: i64,
@@ -212,7 +223,7 @@ impl Engine {
             (Effect::Erase, Some(u)) => {
                 // The psychologist of an open case hears first; then the case keeps only
                 // what statistics need.
-                if let Some(case) = cases::open_for_parent(conn, u.id).await?
+                if let Some(case) = case.take()
                     && let Some(psychologist) = &case.psychologist
                 {
                     self.tell_party(conn, psychologist, staff::parent_left(&case), now).await?;
@@ -226,32 +237,26 @@ impl Engine {
             // Protecting a life needs no consent: a case opens for anyone (the safety
             // message says so), with a row for the person if there was none.
             (Effect::OpenCase { priority, child_safety, signals }, user) => {
-                let u = match user {
-                    Some(u) => u,
-                    None => storage::create_user(conn, address, lang.unwrap_or(Lang::Ru), now).await?,
-                };
+                let u = known_or_new(conn, address, user, lang, now).await?;
                 let id = cases::open(conn, u.id, *priority, *child_safety, signals, now).await?;
                 storage::audit(conn, now, Some(u.id), Some(u.id), "case_opened").await?;
                 self.notify(conn, id, false, now).await?;
+                *case = cases::get(conn, id).await?;
                 Some(u)
             }
             (Effect::RaiseCase { priority, child_safety, signals }, Some(u)) => {
-                if let Some(case) = cases::open_for_parent(conn, u.id).await?
-                    && cases::raise(conn, &case, *priority, *child_safety, signals).await?
+                if let Some(case) = case.as_ref()
+                    && cases::raise(conn, case, *priority, *child_safety, signals).await?
                 {
                     self.notify(conn, case.id, true, now).await?;
                 }
                 Some(u)
             }
             (Effect::Relay(text), Some(u)) => {
-                if let Some(case) = cases::open_for_parent(conn, u.id).await? {
+                if let Some(case) = case.as_ref() {
                     cases::add_message(conn, case.id, true, text, now).await?;
                     if let Some(psychologist) = &case.psychologist {
-                        let msg = crate::screen::Msg::new("staff-from-parent")
-                            .text("case", case.id.to_string())
-                            .text("parent", u.pseudonym.clone())
-                            .text("text", text.clone());
-                        self.tell_party(conn, psychologist, Screen::of(msg), now).await?;
+                        self.tell_party(conn, psychologist, staff::from_parent(case, &u, text), now).await?;
                     }
                 }
                 Some(u)
@@ -261,10 +266,7 @@ impl Engine {
                 Some(u)
             }
             (Effect::Redeem { code, name }, user) => {
-                let u = match user {
-                    Some(u) => u,
-                    None => storage::create_user(conn, address, lang.unwrap_or(Lang::Ru), now).await?,
-                };
+                let u = known_or_new(conn, address, user, lang, now).await?;
                 let name = if name.trim().is_empty() { u.pseudonym.clone() } else { name.trim().to_string() };
                 let screen = match cases::redeem(conn, code, u.id, &name, now).await? {
                     Some(role) => {
@@ -280,4 +282,19 @@ impl Engine {
             (_, None) => None,
         })
     }
+}
+
+/// The person writing, with a row made for them if they have none yet (in `lang`, else
+/// Russian): a case or a staff role needs someone to belong to.
+async fn known_or_new(
+    conn: &mut AnyConnection,
+    address: &Address,
+    user: Option<User>,
+    lang: Option<Lang>,
+    now: i64,
+) -> anyhow::Result<User> {
+    Ok(match user {
+        Some(u) => u,
+        None => storage::create_user(conn, address, lang.unwrap_or(Lang::Ru), now).await?,
+    })
 }

@@ -159,12 +159,15 @@ fn queue_screen(queue: &[Case]) -> Screen {
     let mut screen = Screen::new("staff-queue");
     for case in queue {
         screen.parts.push(case_line(case));
-        if case.psychologist.is_none() {
-            let label = Msg::new("staff-take").text("case", case.id.to_string());
-            screen.buttons.push(vec![Button { label, action: Action::Take(case.id) }]);
-        }
+        screen.buttons.extend(take_button(case));
     }
     screen
+}
+
+/// A Take button, while nobody has the case.
+fn take_button(case: &Case) -> Option<Vec<Button>> {
+    let label = Msg::new("staff-take").text("case", case.id.to_string());
+    case.psychologist.is_none().then(|| vec![Button { label, action: Action::Take(case.id) }])
 }
 
 /// One line about a case for staff: number, priority, pseudonym, signals, who has it.
@@ -187,10 +190,7 @@ fn case_line(case: &Case) -> Msg {
 pub(crate) fn notification(case: &Case, raised: bool) -> Screen {
     let mut screen = Screen::new(if raised { "staff-case-raised" } else { "staff-case-new" });
     screen.parts.push(case_line(case));
-    if case.psychologist.is_none() {
-        let label = Msg::new("staff-take").text("case", case.id.to_string());
-        screen.buttons.push(vec![Button { label, action: Action::Take(case.id) }]);
-    }
+    screen.buttons.extend(take_button(case));
     screen
 }
 
@@ -304,6 +304,16 @@ fn role_label(role: Role) -> &'static str {
         Role::Admin => "role-admin",
         Role::Parent => "role-parent",
     }
+}
+
+/// A parent's words, for the psychologist of their case: under the pseudonym only.
+pub(crate) fn from_parent(case: &Case, parent: &User, text: &str) -> Screen {
+    Screen::of(
+        Msg::new("staff-from-parent")
+            .text("case", case.id.to_string())
+            .text("parent", parent.pseudonym.clone())
+            .text("text", text),
+    )
 }
 
 /// Tells the psychologist of an open case that its parent erased their data.

@@ -202,11 +202,16 @@ pub async fn find_user(conn: &mut AnyConnection, address: &Address) -> sqlx::Res
     .transpose()
 }
 
-/// Six characters from an alphabet without look-alikes (no 0/O, 1/I).
-fn new_pseudonym() -> String {
+/// `len` random characters from an alphabet without look-alikes (no 0/O, 1/I): easy to
+/// read out and type, for pseudonyms and invitation codes.
+pub(crate) fn random_code(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..6).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+fn new_pseudonym() -> String {
+    random_code(6)
 }
 
 pub async fn create_user(conn: &mut AnyConnection, address: &Address, lang: Lang, now: i64) -> sqlx::Result<User> {

@@ -97,10 +97,8 @@ fn main() -> anyhow::Result<()> {
         // For curating the set and the lexicon: the training messages the cross-validated
         // head gets wrong at the chosen thresholds, with what the lexicon says.
         let mut out = String::new();
-        for (e, s) in train.iter().zip(&oof) {
+        for ((e, s), lex_urgent) in train.iter().zip(&oof).zip(&lexicon_urgent) {
             let urgent = s.escalate() >= te || s.child >= tc;
-            let lexicon = qamqor_models::distress::assess(&e.text);
-            let lex_urgent = lexicon.risk >= Risk::High || lexicon.child_safety;
             if e.escalate() != urgent && (e.escalate() || e.risk == Risk::None) {
                 let kind = if e.escalate() { "missed" } else { "false-alarm" };
                 out += &format!(

@@ -69,8 +69,12 @@ async fn an_imminent_message_reaches_a_psychologist_who_takes_relays_and_closes(
         assert_eq!(texts(&parent.inbox().await), "Айгерим: Я здесь, с вами. Вы сейчас одна?");
 
         // Closing asks for an outcome; the parent is told and may rate.
+        // An imminent case closes only with an outcome a psychologist chose (invariant 3):
+        // the parent going back to the menu or "/close" alone leaves it open.
+        parent.say("/menu").await;
         let ask = psy.say("/close").await;
         assert!(labels(ask.last().unwrap()).contains(&"Передали экстренным службам"));
+        assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM cases WHERE closed_at IS NULL").await, 1, "{}", db.name);
         let closed = texts(&psy.press("Поддержали").await);
         assert!(closed.contains(&format!("#{case} закрыто")), "{closed}");
         let bye = parent.inbox().await;

@@ -27,7 +27,10 @@ fn main() -> anyhow::Result<()> {
     eprintln!("embedding {} training messages", train.len());
     let samples: Vec<Sample> = train
         .par_iter()
-        .map(|e| Ok(Sample { x: e5.embed(&embed::query(&e.text))?, risk: e.risk, child: e.child_safety }))
+        .map(|e| {
+            let x = e5.embed(&embed::query(&e.text))?;
+            Ok(Sample { text: e.text.clone(), x, risk: e.risk, child: e.child_safety })
+        })
         .collect::<anyhow::Result<_>>()?;
 
     // Out-of-fold scores: each message scored by a head that did not see it.
@@ -37,11 +40,11 @@ fn main() -> anyhow::Result<()> {
             .iter()
             .enumerate()
             .filter(|(i, _)| i % FOLDS != fold)
-            .map(|(_, s)| Sample { x: s.x.clone(), risk: s.risk, child: s.child })
+            .map(|(_, s)| Sample { text: s.text.clone(), x: s.x.clone(), risk: s.risk, child: s.child })
             .collect();
         let h = head::fit(&fit_on, model_file::SHA256);
         for (i, s) in samples.iter().enumerate().filter(|(i, _)| i % FOLDS == fold) {
-            oof[i] = Some(h.scores(&s.x));
+            oof[i] = Some(h.scores(&s.text, &s.x));
         }
     }
     let oof: Vec<Scores> = oof.into_iter().map(|s| s.expect("every message is in one fold")).collect();
@@ -59,7 +62,7 @@ fn main() -> anyhow::Result<()> {
         for &tc in &grid {
             let (mut found, mut crises, mut alarms, mut calm) = (0, 0, 0, 0);
             for ((e, s), lexicon) in train.iter().zip(&oof).zip(&lexicon_urgent) {
-                let urgent = s.escalate() >= te || s.child >= tc || *lexicon;
+                let urgent = s.escalate >= te || s.child >= tc || *lexicon;
                 if e.escalate() {
                     crises += 1;
                     found += urgent as usize;
@@ -86,7 +89,7 @@ fn main() -> anyhow::Result<()> {
         for (e, s) in train.iter().zip(&oof) {
             if e.risk == Risk::Support && !e.child_safety {
                 all += 1;
-                hit += (s.risk[1] + s.escalate() >= t) as usize;
+                hit += (1.0 - s.risk[0] >= t) as usize;
             }
         }
         hit as f64 / all as f64
@@ -98,16 +101,12 @@ fn main() -> anyhow::Result<()> {
         // head gets wrong at the chosen thresholds, with what the lexicon says.
         let mut out = String::new();
         for ((e, s), lex_urgent) in train.iter().zip(&oof).zip(&lexicon_urgent) {
-            let urgent = s.escalate() >= te || s.child >= tc;
+            let urgent = s.escalate >= te || s.child >= tc;
             if e.escalate() != urgent && (e.escalate() || e.risk == Risk::None) {
                 let kind = if e.escalate() { "missed" } else { "false-alarm" };
                 out += &format!(
                     "{kind}\t{:.2}\t{:.2}\tlex={}\t{}\t{}\n",
-                    s.escalate(),
-                    s.child,
-                    lex_urgent,
-                    e.variant,
-                    e.text
+                    s.escalate, s.child, lex_urgent, e.variant, e.text
                 );
             }
         }

@@ -70,7 +70,7 @@ impl Semantic {
     /// The head's level and child flag for a message.
     fn judge(&self, text: &str) -> Option<(Risk, bool)> {
         let embedding = self.embedder.embed(&embed::query(text)).ok()?;
-        Some(self.head.judge(&self.head.scores(&embedding)))
+        Some(self.head.judge(&self.head.scores(text, &embedding)))
     }
 }
 

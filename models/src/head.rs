@@ -1,10 +1,14 @@
-//! The trained head over sentence embeddings. Two judges, averaged:
+//! The trained head. For the risk level and child safety, two judges over sentence
+//! embeddings, averaged:
 //! - a softmax regression for the risk level and a logistic regression for child safety,
 //!   on standardised e5 embeddings (5 × 384 weights);
 //! - a vote of the nearest training messages (cosine on centred embeddings, kept as
 //!   8-bit integers: one byte per dimension, about 1 MB for the whole training split).
 //!   Paraphrases the linear judge misses often sit next to a labelled message that says
 //!   the same thing in other words; a new labelled message helps at once.
+//!
+//! Whether to escalate averages those with a third judge that reads the wording
+//! ([`crate::words`]): what the embedding blurs, the words often say plainly.
 //!
 //! Trained in seconds on the labelled set's training split
 //! (`cargo run --release -p qamqor-models --example train_head`), stored in
@@ -13,6 +17,7 @@
 //! crisis costs more than a false alarm.
 
 use crate::distress::Risk;
+use crate::words::{self, Words};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,11 +31,13 @@ pub struct Head {
     pub risk_bias: Vec<f32>,
     pub child_weights: Vec<f32>,
     pub child_bias: f32,
-    /// P(high) + P(imminent) at or above this escalates.
+    pub words: Words,
+    /// The escalation score (see [`Scores::escalate`]) at or above this escalates.
     pub escalate_threshold: f32,
     /// P(child in danger) at or above this flags child safety.
     pub child_threshold: f32,
-    /// P(support) + P(high) + P(imminent) at or above this gives at least support.
+    /// P(support) + P(high) + P(imminent), by the embedding, at or above this gives at
+    /// least support.
     pub support_threshold: f32,
     /// The training messages, stored beside the JSON (`Neighbours::to_bytes`).
     #[serde(skip)]
@@ -124,16 +131,14 @@ pub struct Scores {
     /// Probabilities of none, support, high, imminent.
     pub risk: [f32; 4],
     pub child: f32,
-}
-
-impl Scores {
-    pub fn escalate(&self) -> f32 {
-        self.risk[2] + self.risk[3]
-    }
+    /// Does a psychologist need to see this: P(high) + P(imminent) averaged with the
+    /// word judge's probability.
+    pub escalate: f32,
 }
 
 /// One training example: an embedding and its labels.
 pub struct Sample {
+    pub text: String,
     pub x: Vec<f32>,
     pub risk: Risk,
     pub child: bool,
@@ -148,7 +153,7 @@ fn sigmoid(z: f64) -> f64 {
 }
 
 impl Head {
-    pub fn scores(&self, embedding: &[f32]) -> Scores {
+    pub fn scores(&self, text: &str, embedding: &[f32]) -> Scores {
         let x: Vec<f32> = embedding.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
         let dot = |w: &[f32]| w.iter().zip(&x).map(|(a, b)| (a * b) as f64).sum::<f64>();
         let logits: Vec<f64> = self.risk_weights.iter().zip(&self.risk_bias).map(|(w, b)| dot(w) + *b as f64).collect();
@@ -160,22 +165,23 @@ impl Head {
             *r = (e / sum) as f32;
         }
         let child = sigmoid(dot(&self.child_weights) + self.child_bias as f64) as f32;
-        match self.neighbours.vote(embedding, &self.mean) {
+        let child = match self.neighbours.vote(embedding, &self.mean) {
             Some((votes, share)) => {
                 for (r, v) in risk.iter_mut().zip(votes) {
                     *r = (*r + v) / 2.0;
                 }
-                Scores { risk, child: (child + share) / 2.0 }
+                (child + share) / 2.0
             }
-            None => Scores { risk, child },
-        }
+            None => child,
+        };
+        Scores { risk, child, escalate: (risk[2] + risk[3] + self.words.score(text)) / 2.0 }
     }
 
     /// The level and child-safety flag the head stands for, with its thresholds.
     pub fn judge(&self, s: &Scores) -> (Risk, bool) {
-        let risk = if s.escalate() >= self.escalate_threshold {
+        let risk = if s.escalate >= self.escalate_threshold {
             if s.risk[3] > s.risk[2] { Risk::Imminent } else { Risk::High }
-        } else if s.risk[1] + s.escalate() >= self.support_threshold {
+        } else if 1.0 - s.risk[0] >= self.support_threshold {
             Risk::Support
         } else {
             Risk::None
@@ -261,8 +267,11 @@ pub fn fit(samples: &[Sample], model_sha256: &str) -> Head {
     }
     let f = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
     let mean = f(&mean);
+    let texts: Vec<&str> = samples.iter().map(|s| s.text.as_str()).collect();
+    let urgent: Vec<bool> = samples.iter().map(|s| s.risk >= Risk::High || s.child).collect();
     Head {
         model_sha256: model_sha256.to_string(),
+        words: words::fit(&texts, &urgent),
         neighbours: Neighbours::new(samples, &mean),
         mean,
         scale: f(&scale),
@@ -291,25 +300,32 @@ mod tests {
             }
             x
         };
+        let text = ["спасибо", "я устала", "не хочу жить", "сегодня уйду"];
         let mut samples = Vec::new();
         for i in 0..40 {
             let j = (i as f32) * 0.001;
             for (k, risk) in Risk::ALL.iter().enumerate() {
-                samples.push(Sample { x: point(k, i % 4 == 0, j), risk: *risk, child: i % 4 == 0 });
+                samples.push(Sample {
+                    text: text[k].into(),
+                    x: point(k, i % 4 == 0, j),
+                    risk: *risk,
+                    child: i % 4 == 0,
+                });
             }
         }
         let head = fit(&samples, "test");
         for (k, risk) in Risk::ALL.iter().enumerate() {
-            let s = head.scores(&point(k, false, 0.02));
+            let s = head.scores(text[k], &point(k, false, 0.02));
             assert_eq!(head.judge(&s), (*risk, false), "{s:?}");
-            assert!(head.judge(&head.scores(&point(k, true, 0.02))).1);
+            assert!(head.judge(&head.scores(text[k], &point(k, true, 0.02))).1);
         }
     }
 
     #[test]
     fn neighbours_survive_their_stored_form_and_vote_for_the_closest() {
         let x = |k: usize| (0..8).map(|i| if i == k { 1.0 } else { 0.1 }).collect::<Vec<f32>>();
-        let samples: Vec<Sample> = (0..4).map(|k| Sample { x: x(k), risk: Risk::ALL[k], child: k == 3 }).collect();
+        let samples: Vec<Sample> =
+            (0..4).map(|k| Sample { text: String::new(), x: x(k), risk: Risk::ALL[k], child: k == 3 }).collect();
         let centre = vec![0.3; 8];
         let stored = Neighbours::new(&samples, &centre).to_bytes();
         let back = Neighbours::from_bytes(&stored, 8).unwrap();

@@ -13,6 +13,7 @@ pub mod lang;
 pub mod model_file;
 pub mod stem;
 pub mod text;
+pub mod words;
 
 pub use distress::{Assessment, Risk};
 pub use lang::Lang;

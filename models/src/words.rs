@@ -52,7 +52,7 @@ fn features(text: &str) -> [HashMap<String, u32>; 2] {
 }
 
 /// TF-IDF with sublinear counts, each block scaled to unit length; unknown features dropped.
-fn vector<'a>(blocks: &'a [HashMap<String, u32>; 2], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&'a str, f32)> {
+fn vector(blocks: &[HashMap<String, u32>; 2], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&str, f32)> {
     let mut out = Vec::new();
     for block in blocks {
         let start = out.len();

@@ -2,27 +2,7 @@
 //! notified → one takes it → messages relayed both ways → closed with an outcome and
 //! rated. On SQLite and PostgreSQL, through the real engine, detector and outbox.
 
-use qamqor_tests::{Person, TestDb, labels};
-use sqlx::AnyPool;
-use std::sync::Arc;
-
-fn texts(messages: &[qamqor_flows::Outgoing]) -> String {
-    messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n---\n")
-}
-
-async fn scalar(pool: &AnyPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
-}
-
-/// An admin invites a psychologist, who joins with a display name.
-async fn psychologist(engine: &Arc<qamqor_flows::Engine>, admin: &mut Person, chat: &str, name: &str) -> Person {
-    let invite = texts(&admin.say("/invite psychologist").await);
-    let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("no code in {invite}"));
-    let mut psy = Person::onboarded(engine.clone(), chat, "Русский").await;
-    let welcome = texts(&psy.say(&format!("/staff {code} {name}")).await);
-    assert!(welcome.contains(name), "{welcome}");
-    psy
-}
+use qamqor_tests::{Person, TestDb, labels, psychologist, scalar, texts};
 
 #[tokio::test]
 async fn an_imminent_message_reaches_a_psychologist_who_takes_relays_and_closes() {

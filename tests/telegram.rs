@@ -21,7 +21,7 @@ fn config(db: &TestDb, api: &TelegramStandIn, webhook: Option<Webhook>) -> Confi
             api_url: Some(api.api_url().parse().unwrap()),
             webhook,
         }),
-        admins: Vec::new(),
+        duty: Default::default(),
     }
 }
 

@@ -30,7 +30,7 @@ pub struct Running {
 pub async fn open_engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let db = Db::connect(&config.database_url).await?;
     let detector = tokio::task::spawn_blocking(crate::tools::detector).await?;
-    Ok(Arc::new(Engine::new(db, Arc::new(detector))?.with_admins(config.admins.clone())))
+    Ok(Arc::new(Engine::new(db, Arc::new(detector))?.with_duty(config.duty.clone())?))
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {
@@ -77,13 +77,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     Ok(Running { http_addr, stop, tasks })
 }
 
-/// Picks up events left waiting (at start, then every few seconds) and forgets old
-/// dedupe keys once an hour.
+/// Picks up events left waiting (at start, then every few seconds), sends the reminders
+/// of unclaimed cases that fell due, and forgets old dedupe keys once an hour.
 async fn housekeeping(engine: Arc<Engine>, intake: Intake, mut stop: watch::Receiver<bool>) {
     let mut tick = 0u64;
     loop {
         if let Err(error) = intake.sweep().await {
             tracing::error!(%error, "inbox sweep failed");
+        }
+        if let Err(error) = engine.remind_due().await {
+            tracing::error!(%error, "case reminders failed");
         }
         if tick.is_multiple_of(720) {
             let before = storage::now_ms() - DEDUPE_WINDOW.as_millis() as i64;

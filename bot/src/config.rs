@@ -2,6 +2,7 @@
 //! set, Qamqor runs on SQLite in `qamqor.db` with no messenger connected.
 
 use anyhow::{Context, bail};
+use qamqor_flows::duty::{Duty, Hotlines, Hours, Sla};
 use qamqor_flows::{Address, Channel};
 use reqwest::Url;
 use std::net::SocketAddr;
@@ -13,9 +14,10 @@ pub struct Config {
     /// `QAMQOR_HTTP_ADDR`: where `/healthz` and the webhooks listen.
     pub http_addr: SocketAddr,
     pub telegram: Option<TelegramConfig>,
-    /// `QAMQOR_ADMINS`: who administers staff, as `channel:id` separated by commas or
-    /// spaces, e.g. `telegram:123456789`. Admins hear of every case.
-    pub admins: Vec<Address>,
+    /// Who answers a parent in need, and when: `QAMQOR_ADMINS` (as `channel:id`
+    /// separated by commas or spaces, e.g. `telegram:123456789`), `QAMQOR_STAFF_CHAT`,
+    /// `QAMQOR_HOURS`, `QAMQOR_SLA`, `QAMQOR_HOTLINES` (see [`Duty`]).
+    pub duty: Duty,
 }
 
 #[derive(Clone, Debug)]
@@ -59,24 +61,33 @@ impl Config {
                 },
             }),
         };
-        let admins = get("QAMQOR_ADMINS")
-            .unwrap_or_default()
-            .split([',', ' '])
-            .filter(|a| !a.trim().is_empty())
-            .map(|a| {
-                let (channel, id) = a.trim().split_once(':').context("QAMQOR_ADMINS: write each as channel:id")?;
-                let channel =
-                    Channel::parse(channel).context("QAMQOR_ADMINS: the channel is telegram, whatsapp or terminal")?;
-                Ok(Address::new(channel, id))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let duty = Duty {
+            admins: get("QAMQOR_ADMINS")
+                .unwrap_or_default()
+                .split([',', ' '])
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| address("QAMQOR_ADMINS", a))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+            staff_chat: get("QAMQOR_STAFF_CHAT").map(|a| address("QAMQOR_STAFF_CHAT", &a)).transpose()?,
+            hours: get("QAMQOR_HOURS").map(|h| Hours::parse(&h)).transpose()?.unwrap_or_default(),
+            sla: get("QAMQOR_SLA").map(|s| Sla::parse(&s)).transpose()?.unwrap_or_default(),
+            hotlines: get("QAMQOR_HOTLINES").map(|h| Hotlines::parse(&h)).transpose()?.unwrap_or_default(),
+        };
         Ok(Config {
-            admins,
+            duty,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://qamqor.db".into()),
             http_addr: http_addr.parse().context("QAMQOR_HTTP_ADDR must look like 127.0.0.1:8080")?,
             telegram,
         })
     }
+}
+
+/// A chat as `channel:id`, e.g. `telegram:123456789`.
+fn address(variable: &str, text: &str) -> anyhow::Result<Address> {
+    let (channel, id) = text.trim().split_once(':').with_context(|| format!("{variable}: write it as channel:id"))?;
+    let channel = Channel::parse(channel)
+        .with_context(|| format!("{variable}: the channel is telegram, whatsapp or terminal"))?;
+    Ok(Address::new(channel, id))
 }
 
 /// Telegram accepts 1–256 characters of A–Z, a–z, 0–9, `_` and `-`.
@@ -118,10 +129,26 @@ mod tests {
     fn admins_are_channel_and_id_pairs() {
         let c = config(&[("QAMQOR_ADMINS", "telegram:123, whatsapp:77011234567")]).unwrap();
         assert_eq!(
-            c.admins,
+            c.duty.admins,
             vec![Address::new(Channel::Telegram, "123"), Address::new(Channel::Whatsapp, "77011234567")]
         );
         assert!(config(&[("QAMQOR_ADMINS", "123")]).is_err());
         assert!(config(&[("QAMQOR_ADMINS", "icq:1")]).is_err());
+    }
+
+    #[test]
+    fn duty_settings_are_read_and_bad_ones_refused() {
+        let c = config(&[
+            ("QAMQOR_STAFF_CHAT", "telegram:-1001234"),
+            ("QAMQOR_SLA", "imminent=1/4"),
+            ("QAMQOR_HOTLINES", "helpline=150"),
+        ])
+        .unwrap();
+        assert_eq!(c.duty.staff_chat, Some(Address::new(Channel::Telegram, "-1001234")));
+        assert_eq!((c.duty.sla.imminent_first, c.duty.sla.imminent_every, c.duty.sla.high), (1, 4, 10));
+        assert_eq!(c.duty.hotlines.helpline, "150");
+        assert_eq!(c.duty.hours, Hours::default());
+        assert!(config(&[("QAMQOR_HOURS", "every day")]).is_err());
+        assert!(config(&[("QAMQOR_STAFF_CHAT", "-1001234")]).is_err());
     }
 }

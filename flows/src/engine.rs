@@ -2,34 +2,48 @@
 //! conversation's events one at a time — decide, then commit state, changes and
 //! outgoing messages in one transaction. It never talks to a network.
 
-use crate::cases::{self, Case, Party};
+use crate::cases::{self, Case, Party, Priority};
 use crate::conversation::{Decision, Effect, Understood, decide};
+use crate::duty::{self, Duty};
 use crate::i18n::Texts;
 use crate::inbound::{Address, Event, Inbound};
-use crate::screen::Screen;
-use crate::staff;
+use crate::screen::{Msg, Screen};
 use crate::state::State;
 use crate::storage::{self, Db, Role, User};
+use crate::{sla, staff};
 use qamqor_models::Lang;
 use qamqor_models::detector::Detector;
 use sqlx::AnyConnection;
 use std::sync::Arc;
 
+/// What time it is, in UTC milliseconds: the system clock, or a test's.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 pub struct Engine {
     db: Db,
     texts: Texts,
     detector: Arc<Detector>,
-    /// Admins named in configuration: they hear of every case and invite staff.
-    admins: Vec<Address>,
+    /// Who answers, when, how soon, and the hotline numbers.
+    duty: Duty,
+    clock: Clock,
 }
 
 impl Engine {
     pub fn new(db: Db, detector: Arc<Detector>) -> anyhow::Result<Engine> {
-        Ok(Engine { db, texts: Texts::load()?, detector, admins: Vec::new() })
+        let duty = Duty::default();
+        let texts = Texts::load(&duty.hotlines)?;
+        Ok(Engine { db, texts, detector, duty, clock: Arc::new(storage::now_ms) })
     }
 
-    pub fn with_admins(mut self, admins: Vec<Address>) -> Engine {
-        self.admins = admins;
+    pub fn with_duty(mut self, duty: Duty) -> anyhow::Result<Engine> {
+        self.texts = Texts::load(&duty.hotlines)?;
+        self.duty = duty;
+        Ok(self)
+    }
+
+    /// Another clock: tests move time forward to see reminders fall due.
+    pub fn with_clock(mut self, clock: Clock) -> Engine {
+        self.clock = clock;
         self
     }
 
@@ -37,10 +51,18 @@ impl Engine {
         &self.db
     }
 
+    pub(crate) fn duty(&self) -> &Duty {
+        &self.duty
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
     /// Stores an inbound event durably. Returns false for a redelivery of an event
     /// already stored, which is then ignored.
     pub async fn accept(&self, inbound: &Inbound) -> anyhow::Result<bool> {
-        Ok(storage::accept_inbound(&self.db, inbound, storage::now_ms()).await?)
+        Ok(storage::accept_inbound(&self.db, inbound, self.now()).await?)
     }
 
     /// Handles every waiting event of one conversation, oldest first, each in its own
@@ -65,7 +87,7 @@ impl Engine {
                 tx.commit().await?;
                 continue;
             }
-            let now = storage::now_ms();
+            let now = self.now();
             match understood {
                 Some(understood) => self.handle(&mut tx, address, &understood, now).await?,
                 None => tracing::warn!(inbox_id, "an unreadable inbound event was skipped"),
@@ -93,8 +115,11 @@ impl Engine {
             Some(u) => storage::load_state(conn, u.id).await?.as_deref().and_then(State::from_json),
             None => None,
         };
-        let role =
-            if self.admins.contains(address) { Role::Admin } else { user.as_ref().map_or(Role::Parent, |u| u.role) };
+        let role = if self.duty.admins.contains(address) {
+            Role::Admin
+        } else {
+            user.as_ref().map_or(Role::Parent, |u| u.role)
+        };
         if role != Role::Parent {
             // An admin from configuration may not have written before.
             let me = known_or_new(conn, address, user.take(), None, now).await?;
@@ -114,7 +139,19 @@ impl Engine {
         if let (Some(state), Some(u)) = (&decision.state, &user) {
             storage::save_state(conn, u.id, &state.to_json(), now).await?;
         }
-        self.send(conn, address, understood.event(), &decision, now).await
+        self.send(conn, address, understood.event(), &decision, now).await?;
+        // Asked for a person when nobody is at work: say when someone will answer.
+        // Imminent risk goes to the psychologists on call at any hour.
+        let asked = decision
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::OpenCase { priority, .. } if *priority < Priority::Imminent));
+        if asked && !self.duty.hours.is_open(now) {
+            let when = duty::local_time(self.duty.hours.next_open(now));
+            let screen = Screen::of(Msg::new("after-hours").text("when", when));
+            self.tell_at(conn, address, decision.lang.unwrap_or(Lang::Ru), &screen, now).await?;
+        }
+        Ok(())
     }
 
     /// Sends a screen to an address, in a language: an outbox row in this transaction.
@@ -152,21 +189,34 @@ impl Engine {
         self.tell_at(conn, &to.address, to.language, &screen, now).await
     }
 
-    /// Tells every psychologist and admin of a new or raised case. Outbox rows, in the
-    /// same transaction as the case: no case goes unannounced.
-    async fn notify(&self, conn: &mut AnyConnection, case_id: i64, raised: bool, now: i64) -> anyhow::Result<()> {
-        let Some(case) = cases::get(conn, case_id).await? else { return Ok(()) };
-        let screen = staff::notification(&case, raised);
+    /// Tells every psychologist and admin, and the staff group chat, about a case: outbox
+    /// rows, in the same transaction as the case, so no case goes unannounced.
+    pub(crate) async fn notify(&self, conn: &mut AnyConnection, screen: &Screen, now: i64) -> anyhow::Result<()> {
         let mut told: Vec<Address> = Vec::new();
         for party in cases::responders(conn).await? {
-            self.tell_at(conn, &party.address, party.language, &screen, now).await?;
+            self.tell_at(conn, &party.address, party.language, screen, now).await?;
             told.push(party.address);
         }
-        for admin in self.admins.iter().filter(|a| !told.contains(a)) {
+        for admin in self.duty.admins.iter().filter(|a| !told.contains(a)) {
             let lang = storage::find_user(conn, admin).await?.and_then(|u| u.language).unwrap_or(Lang::Ru);
-            self.tell_at(conn, admin, lang, &screen, now).await?;
+            self.tell_at(conn, admin, lang, screen, now).await?;
+        }
+        if let Some(group) = &self.duty.staff_chat {
+            // A group is not a person: its Take button would not know who pressed it.
+            let mut screen = screen.clone();
+            screen.buttons.clear();
+            screen.parts.push(Msg::new("staff-group-hint"));
+            screen.bilingual = true;
+            storage::enqueue(conn, group, &self.texts.outgoing(Some(Lang::Kk), &screen), now).await?;
         }
         Ok(())
+    }
+
+    /// Announces a new or raised case and starts its reminder clock.
+    async fn announce(&self, conn: &mut AnyConnection, case_id: i64, raised: bool, now: i64) -> anyhow::Result<()> {
+        let Some(case) = cases::get(conn, case_id).await? else { return Ok(()) };
+        sla::schedule(conn, self, &case, now).await?;
+        self.notify(conn, &staff::notification(&case, raised), now).await
     }
 
     async fn send(
@@ -240,7 +290,7 @@ impl Engine {
                 let u = known_or_new(conn, address, user, lang, now).await?;
                 let id = cases::open(conn, u.id, *priority, *child_safety, signals, now).await?;
                 storage::audit(conn, now, Some(u.id), Some(u.id), "case_opened").await?;
-                self.notify(conn, id, false, now).await?;
+                self.announce(conn, id, false, now).await?;
                 *case = cases::get(conn, id).await?;
                 Some(u)
             }
@@ -248,7 +298,7 @@ impl Engine {
                 if let Some(case) = case.as_ref()
                     && cases::raise(conn, case, *priority, *child_safety, signals).await?
                 {
-                    self.notify(conn, case.id, true, now).await?;
+                    self.announce(conn, case.id, true, now).await?;
                 }
                 Some(u)
             }

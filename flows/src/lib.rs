@@ -9,6 +9,7 @@
 
 pub mod cases;
 pub mod conversation;
+pub mod duty;
 pub mod engine;
 pub mod i18n;
 pub mod inbound;
@@ -20,9 +21,11 @@ mod crisis;
 mod menu;
 mod onboarding;
 mod privacy;
+mod sla;
 mod staff;
 
-pub use engine::Engine;
+pub use duty::Duty;
+pub use engine::{Clock, Engine};
 pub use inbound::{Address, Channel, Event, Inbound, Media};
 pub use screen::{OutButton, Outgoing};
 pub use storage::Db;

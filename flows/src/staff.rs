@@ -194,6 +194,14 @@ pub(crate) fn notification(case: &Case, raised: bool) -> Screen {
     screen
 }
 
+/// A reminder that a case is still waiting for someone to take it.
+pub(crate) fn reminder(case: &Case, minutes: i64) -> Screen {
+    let mut screen = Screen::of(Msg::new("staff-case-waiting").text("minutes", minutes.to_string()));
+    screen.parts.push(case_line(case));
+    screen.buttons.extend(take_button(case));
+    screen
+}
+
 /// The case so far, for the psychologist who takes it or switches to it.
 async fn history(conn: &mut AnyConnection, case: &Case) -> anyhow::Result<Screen> {
     let mut screen = Screen::new("staff-case-history");

@@ -35,11 +35,17 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_crisis.sql"),
         include_str!("../../migrations/postgres/0002_crisis.sql"),
     ),
+    (
+        3,
+        "jobs",
+        include_str!("../../migrations/sqlite/0003_jobs.sql"),
+        include_str!("../../migrations/postgres/0003_jobs.sql"),
+    ),
 ];
 
 /// The tables that may hold rows about a person; erasure and its test cover them all.
 pub const TABLES: &[&str] =
-    &["users", "conversations", "inbox", "outbox", "audit_log", "cases", "case_messages", "invites"];
+    &["users", "conversations", "inbox", "outbox", "audit_log", "cases", "case_messages", "invites", "jobs"];
 
 /// A connection pool and the engine it talks to.
 #[derive(Clone, Debug)]

@@ -10,6 +10,8 @@ staff-case-line =
     } · { $signals }{ $taken }
 staff-case-new = Жаңа өтініш.
 staff-case-raised = Өтініштегі қауіп артты.
+staff-case-waiting = Өтініш { $minutes } минуттан бері күтіп тұр, оны әлі ешкім алған жоқ.
+staff-group-hint = Өтінішті ботпен жеке чатта алуға болады: /queue
 staff-take = #{ $case } алу
 staff-queue = Ашық өтініштер, ең шұғылы алдымен:
 staff-queue-empty = Ашық өтініш жоқ.

@@ -10,6 +10,8 @@ staff-case-line =
     } · { $signals }{ $taken }
 staff-case-new = Новое обращение.
 staff-case-raised = Риск в обращении вырос.
+staff-case-waiting = Обращение ждёт уже { $minutes } мин., его ещё никто не взял.
+staff-group-hint = Взять обращение можно в личном чате с ботом: /queue
 staff-take = Взять #{ $case }
 staff-queue = Открытые обращения, сначала самые срочные:
 staff-queue-empty = Открытых обращений нет.

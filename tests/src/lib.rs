@@ -5,11 +5,12 @@
 pub mod telegram_api;
 
 use qamqor::outbox::{Deliver, DeliveryError, deliver_due};
-use qamqor_flows::{Address, Channel, Db, Engine, Event, Inbound, Media, Outgoing};
+use qamqor_flows::{Address, Channel, Clock, Db, Duty, Engine, Event, Inbound, Media, Outgoing};
 use qamqor_models::detector::Detector;
 use qamqor_models::model_file;
 use rand::Rng;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A database made for one test, dropped with it (SQLite) or left for `.ci/run` to
@@ -50,18 +51,50 @@ impl TestDb {
     }
 
     pub async fn engine(&self) -> Arc<Engine> {
-        self.engine_with_admins(&[]).await
+        self.engine_with(Duty::default(), None).await
     }
 
     /// An engine whose admins (from configuration) are these terminal chats.
     pub async fn engine_with_admins(&self, admins: &[&str]) -> Arc<Engine> {
-        let db = Db::connect(&self.url).await.expect("connect to test database");
         let admins = admins.iter().map(|a| Address::new(Channel::Terminal, *a)).collect();
-        let engine = Arc::new(Engine::new(db, detector()).expect("engine").with_admins(admins));
+        self.engine_with(Duty { admins, ..Duty::default() }, None).await
+    }
+
+    /// An engine with these duty settings and a test's clock; without one, the clock
+    /// stands still on a Monday morning, in working hours, so that what a test sees does
+    /// not depend on the hour it runs at.
+    pub async fn engine_with(&self, duty: Duty, clock: Option<&TestClock>) -> Arc<Engine> {
+        let db = Db::connect(&self.url).await.expect("connect to test database");
+        let clock = clock.cloned().unwrap_or_else(|| TestClock::at("2025-11-17T10:00"));
+        let engine = Engine::new(db, detector()).expect("engine").with_duty(duty).expect("duty");
+        let engine = Arc::new(engine.with_clock(clock.clock()));
         // An engine may reuse a dropped one's address: forget what that one left.
         let id = Arc::as_ptr(&engine) as usize;
         MAILBOX.lock().unwrap_or_else(|e| e.into_inner()).retain(|(engine, _), _| *engine != id);
         engine
+    }
+}
+
+/// A clock a test moves by hand. Keep it in the past: the outbox sends what is due by
+/// the real clock.
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    /// At a Kazakhstan local time, e.g. `2025-11-17T10:00` (a Monday).
+    pub fn at(local: &str) -> TestClock {
+        let dt: jiff::civil::DateTime = local.parse().expect("a local date and time");
+        let ms = dt.to_zoned(qamqor_flows::duty::zone()).expect("a valid time").timestamp().as_millisecond();
+        TestClock(Arc::new(AtomicI64::new(ms)))
+    }
+
+    pub fn clock(&self) -> Clock {
+        let now = self.0.clone();
+        Arc::new(move || now.load(Ordering::SeqCst))
+    }
+
+    pub fn advance_minutes(&self, minutes: i64) {
+        self.0.fetch_add(minutes * 60_000, Ordering::SeqCst);
     }
 }
 
@@ -214,4 +247,23 @@ pub async fn dump(pool: &sqlx::AnyPool, table: &str) -> Vec<Vec<(String, String)
                 .collect()
         })
         .collect()
+}
+
+/// All texts of some messages, separated, for asserting on and for failure messages.
+pub fn texts(messages: &[Outgoing]) -> String {
+    messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n---\n")
+}
+
+pub async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// An admin invites a psychologist, who joins with a display name.
+pub async fn psychologist(engine: &Arc<Engine>, admin: &mut Person, chat: &str, name: &str) -> Person {
+    let invite = texts(&admin.say("/invite psychologist").await);
+    let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("no code in {invite}"));
+    let mut psy = Person::onboarded(engine.clone(), chat, "Русский").await;
+    let welcome = texts(&psy.say(&format!("/staff {code} {name}")).await);
+    assert!(welcome.contains(name), "{welcome}");
+    psy
 }

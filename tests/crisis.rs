@@ -196,3 +196,82 @@ async fn deleting_during_a_case_tells_the_psychologist_and_keeps_only_statistics
         assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM case_messages").await, 0);
     }
 }
+
+#[tokio::test]
+async fn in_kazakh_a_parent_and_a_psychologist_go_through_take_relay_and_close() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-kk"]).await;
+        let mut admin = Person::new(engine.clone(), "admin-kk");
+        let invite = texts(&admin.say("/invite psychologist").await);
+        let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("{invite}"));
+        let mut psy = Person::onboarded(engine.clone(), "psy-kk", "Қазақша").await;
+        assert!(texts(&psy.say(&format!("/staff {code} Әсел")).await).contains("Командаға қош келдіңіз, Әсел"));
+        admin.inbox().await;
+
+        let mut parent = Person::onboarded(engine.clone(), "parent-kk-7701", "Қазақша").await;
+        let said = "Бүгін түнде бәрі бітеді. Таблеткаларды жинап қойдым";
+        let answer = texts(&parent.say(said).await);
+        assert!(answer.contains("112") && answer.contains("Психолог сізге осы чатқа жазады"), "{answer}");
+        assert!(!answer.contains("Таблетка"), "never repeats the parent's words: {answer}");
+        let case = scalar(engine.db().pool(), "SELECT id FROM cases").await;
+        let note = psy.inbox().await;
+        assert!(texts(&note).contains("ШҰҒЫЛ"), "{}: {}", db.name, texts(&note));
+        assert!(!texts(&note).contains("parent-kk-7701"));
+
+        let taken = texts(&psy.press(&format!("#{case} алу")).await);
+        assert!(taken.contains("Өтініш сізде") && taken.contains(said), "{taken}");
+        assert!(texts(&parent.inbox().await).contains("Психолог Әсел байланыста"));
+        assert!(parent.say("қорқып отырмын").await.is_empty(), "the bot does not talk over them");
+        assert!(texts(&psy.inbox().await).ends_with(": қорқып отырмын"));
+        psy.say("Мен осындамын. Қасыңызда біреу бар ма?").await;
+        assert_eq!(texts(&parent.inbox().await), "Әсел: Мен осындамын. Қасыңызда біреу бар ма?");
+
+        psy.say("/close").await;
+        assert!(texts(&psy.press("Қолдау көрсетілді").await).contains(&format!("#{case} өтініш жабылды")));
+        let bye = parent.inbox().await;
+        assert!(texts(&bye).contains("Психолог бұл әңгімені аяқтады") && texts(&bye).contains("111"), "{bye:#?}");
+        assert_eq!(labels(bye.last().unwrap()), vec!["1", "2", "3", "4", "5"]);
+        let thanks = texts(&parent.press("5").await);
+        assert!(thanks.contains("Бағаңызға рақмет") && thanks.contains("Немен көмектесе аламын?"), "{thanks}");
+    }
+}
+
+#[tokio::test]
+async fn a_crisis_interrupts_onboarding_and_afterwards_the_parent_is_back_where_they_were() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-back"]).await;
+        let mut admin = Person::new(engine.clone(), "admin-back");
+        let mut psy = psychologist(&engine, &mut admin, "psy-back", "Гульнара").await;
+        let mut parent = Person::new(engine.clone(), "parent-back");
+        parent.say("/start").await;
+        parent.press("Русский").await;
+        assert!(parent.labels().contains(&"Принимаю".to_string()), "on the consent question");
+
+        let answer = texts(&parent.say("Не вижу смысла жить дальше, сегодня всё закончу").await);
+        assert!(answer.contains("112") && answer.contains("согласие"), "safety first, lawful ground said: {answer}");
+        let case = scalar(engine.db().pool(), "SELECT id FROM cases").await;
+        psy.inbox().await;
+        psy.press(&format!("Взять #{case}")).await;
+        psy.say("/close").await;
+        psy.press("Поддержали").await;
+        parent.inbox().await;
+        let back = texts(&parent.press("4").await);
+        assert!(back.contains("Спасибо за оценку"), "{back}");
+        assert!(parent.labels().contains(&"Принимаю".to_string()), "{}: back on the consent question", db.name);
+        let menu = texts(&parent.press("Принимаю").await);
+        assert!(menu.contains("Чем могу помочь?"), "{menu}");
+    }
+}
+
+#[tokio::test]
+async fn a_code_from_the_command_line_makes_a_psychologist() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    let config = qamqor::config::Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
+    assert!(qamqor::crisis_tools::invite(&config, "parent").await.is_err(), "only staff roles");
+    let code = qamqor::crisis_tools::invite(&config, "psychologist").await.unwrap();
+    let engine = db.engine().await;
+    let mut psy = Person::onboarded(engine.clone(), "psy-cli", "Русский").await;
+    assert!(texts(&psy.say(&format!("/staff {code} Марат")).await).contains("Марат"));
+    assert!(texts(&psy.say("/queue").await).contains("Открытых обращений нет"));
+}

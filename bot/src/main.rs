@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use qamqor::app;
 use qamqor::config::Config;
-use qamqor::tools;
+use qamqor::{crisis_tools, tools};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -35,10 +35,33 @@ enum Command {
         #[command(subcommand)]
         what: Measured,
     },
-    /// Prints latency, throughput, load time and peak memory: `qamqor bench distress`.
+    /// Prints latency and more: `qamqor bench distress`, `qamqor bench crisis`.
     Bench {
         #[command(subcommand)]
-        what: Measured,
+        what: Benched,
+    },
+    /// Staff administration: `qamqor staff invite --role psychologist`.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum Benched {
+    /// The distress detector: latency per layer, throughput, load time, peak memory.
+    Distress,
+    /// From a parent's imminent message arriving to the psychologist's notification.
+    Crisis,
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Prints a one-time code that gives a staff role when sent to the bot as /staff CODE Name.
+    Invite {
+        /// psychologist or moderator
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -75,7 +98,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Model { action: ModelAction::Fetch } => tools::fetch()?,
         Command::Classify => tools::classify()?,
         Command::Eval { what: Measured::Distress } => tools::eval_distress()?,
-        Command::Bench { what: Measured::Distress } => tools::bench_distress()?,
+        Command::Bench { what: Benched::Distress } => tools::bench_distress()?,
+        Command::Bench { what: Benched::Crisis } => crisis_tools::bench().await?,
+        Command::Staff { action: StaffAction::Invite { role } } => {
+            let code = crisis_tools::invite(&config, &role).await?;
+            println!("{code}");
+            eprintln!("A one-time code for a {role}: they send \"/staff {code} Their Name\" to the bot.");
+        }
     }
     Ok(())
 }

@@ -314,8 +314,9 @@ pub async fn staff(conn: &mut AnyConnection) -> sqlx::Result<Vec<(Party, Role)>>
     Ok(out)
 }
 
-/// A new invitation code for a staff role: eight characters without look-alikes.
-pub async fn invite(conn: &mut AnyConnection, role: Role, by: i64, now: i64) -> sqlx::Result<String> {
+/// A new invitation code for a staff role: eight characters without look-alikes. `by` is
+/// the admin who asked, or `None` from the command line.
+pub async fn invite(conn: &mut AnyConnection, role: Role, by: Option<i64>, now: i64) -> sqlx::Result<String> {
     let code = storage::random_code(8);
     sqlx::query("INSERT INTO invites (code, role, created_by, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&code)

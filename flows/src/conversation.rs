@@ -279,12 +279,10 @@ fn on_action(user: Option<&User>, state: State, case: Option<&Case>, action: Act
     match (action, user, &state) {
         (Action::Plan(yes), Some(u), _) => crisis::plan_answer(u, yes),
         (Action::Thanks, Some(u), _) => with_note(Some(u), state, "support-thanks-answer").pressed(),
+        // After the case, the parent is back where the crisis interrupted them.
         (Action::Rate(case, rating), Some(u), _) => Decision {
-            lang: u.language,
-            screens: vec![Screen::new("rate-thanks")],
             effects: vec![Effect::Rate { case, rating }],
-            in_place: true,
-            ..Decision::default()
+            ..with_note(Some(u), state, "rate-thanks").pressed()
         },
         (Action::Language(lang), _, State::ChoosingLanguage) => choose_language(user, lang),
         (Action::Consent(true), Some(u), State::Consent | State::Declined) => Decision {

@@ -116,7 +116,7 @@ async fn on_command(
                 Some("moderator") => Role::Moderator,
                 _ => return engine.tell(conn, me, Screen::new("staff-invite-usage"), now).await,
             };
-            let code = cases::invite(conn, role, me.id, now).await?;
+            let code = cases::invite(conn, role, Some(me.id), now).await?;
             storage::audit(conn, now, Some(me.id), None, &format!("invite_{}", role.as_str())).await?;
             let msg = Msg::new("staff-invite-created").text("code", code).msg("role", Msg::new(role_label(role)));
             engine.tell(conn, me, Screen::of(msg), now).await

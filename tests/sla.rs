@@ -136,3 +136,33 @@ async fn hotline_numbers_and_the_staff_group_come_from_configuration() {
     assert!(note.iter().all(|m| m.buttons.is_empty()), "no Take button in a group: {note:#?}");
     assert!(!text.contains("parent-s4"), "{text}");
 }
+
+#[tokio::test]
+async fn new_cases_go_to_psychologists_on_duty_and_reminders_to_everyone() {
+    for db in TestDb::all().await {
+        let clock = TestClock::at("2025-11-18T10:00");
+        let engine = db.engine_with(duty("admin-s5"), Some(&clock)).await;
+        let mut admin = Person::new(engine.clone(), "admin-s5");
+        let mut on = psychologist(&engine, &mut admin, "psy-on", "Асель").await;
+        let mut off = psychologist(&engine, &mut admin, "psy-off", "Ерлан").await;
+        assert!(texts(&off.say("/duty off").await).contains("сняты с дежурства"));
+
+        let mut parent = Person::onboarded(engine.clone(), "parent-s5", "Русский").await;
+        parent.say(IMMINENT).await;
+        assert!(texts(&on.inbox().await).contains("СРОЧНО"), "{}: on duty, told at once", db.name);
+        assert!(off.inbox().await.is_empty(), "{}: off duty, not woken for a new case", db.name);
+        assert!(texts(&admin.inbox().await).contains("СРОЧНО"), "admins always hear");
+
+        clock.advance_minutes(2);
+        engine.remind_due().await.unwrap();
+        assert!(texts(&off.inbox().await).contains("ждёт уже 2 мин"), "{}: a waiting case reaches everyone", db.name);
+
+        // With nobody on duty, a new case still reaches every psychologist.
+        on.say("/duty off").await;
+        on.inbox().await;
+        let mut second = Person::onboarded(engine.clone(), "parent-s5b", "Русский").await;
+        second.say(IMMINENT).await;
+        assert!(texts(&on.inbox().await).contains("СРОЧНО"), "{}", db.name);
+        assert!(texts(&off.inbox().await).contains("СРОЧНО"), "{}", db.name);
+    }
+}

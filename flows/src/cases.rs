@@ -288,13 +288,24 @@ pub async fn anonymise(conn: &mut AnyConnection, parent_id: i64, now: i64) -> sq
     Ok(())
 }
 
-/// Everyone who must hear of a new or raised case: psychologists and stored admins.
-/// Admins named in configuration are added by the caller, as they may have no row.
-pub async fn responders(conn: &mut AnyConnection) -> sqlx::Result<Vec<Party>> {
-    let rows = sqlx::query(&format!("SELECT {STAFF_COLUMNS} WHERE role IN ('psychologist', 'admin') ORDER BY id"))
-        .fetch_all(conn)
-        .await?;
+/// Who hears of a case: psychologists — with `on_duty_only`, those on duty, or all of
+/// them when nobody is — and stored admins. Admins named in configuration are added by
+/// the caller, as they may have no row.
+pub async fn responders(conn: &mut AnyConnection, on_duty_only: bool) -> sqlx::Result<Vec<Party>> {
+    let on_duty = "SELECT 1 FROM users WHERE role = 'psychologist' AND on_duty = 1";
+    let filter = if on_duty_only {
+        format!("(role = 'admin' OR (role = 'psychologist' AND (on_duty = 1 OR NOT EXISTS ({on_duty}))))")
+    } else {
+        "role IN ('psychologist', 'admin')".to_string()
+    };
+    let rows = sqlx::query(&format!("SELECT {STAFF_COLUMNS} WHERE {filter} ORDER BY id")).fetch_all(conn).await?;
     Ok(rows.iter().map(|r| party(r, "s")).collect::<sqlx::Result<Vec<_>>>()?.into_iter().flatten().collect())
+}
+
+/// Puts a staff member on or off duty.
+pub async fn set_on_duty(conn: &mut AnyConnection, user_id: i64, on: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET on_duty = $1 WHERE id = $2").bind(on as i64).bind(user_id).execute(conn).await?;
+    Ok(())
 }
 
 /// A user row read as a staff [`Party`] (prefix `s`), with the role.

@@ -189,11 +189,18 @@ impl Engine {
         self.tell_at(conn, &to.address, to.language, &screen, now).await
     }
 
-    /// Tells every psychologist and admin, and the staff group chat, about a case: outbox
-    /// rows, in the same transaction as the case, so no case goes unannounced.
-    pub(crate) async fn notify(&self, conn: &mut AnyConnection, screen: &Screen, now: i64) -> anyhow::Result<()> {
+    /// Tells the psychologists on duty (`everyone`: all of them), the admins and the staff
+    /// group chat about a case: outbox rows, in the same transaction as the case, so no
+    /// case goes unannounced.
+    pub(crate) async fn notify(
+        &self,
+        conn: &mut AnyConnection,
+        screen: &Screen,
+        everyone: bool,
+        now: i64,
+    ) -> anyhow::Result<()> {
         let mut told: Vec<Address> = Vec::new();
-        for party in cases::responders(conn).await? {
+        for party in cases::responders(conn, !everyone).await? {
             self.tell_at(conn, &party.address, party.language, screen, now).await?;
             told.push(party.address);
         }
@@ -216,7 +223,7 @@ impl Engine {
     async fn announce(&self, conn: &mut AnyConnection, case_id: i64, raised: bool, now: i64) -> anyhow::Result<()> {
         let Some(case) = cases::get(conn, case_id).await? else { return Ok(()) };
         sla::schedule(conn, self, &case, now).await?;
-        self.notify(conn, &staff::notification(&case, raised), now).await
+        self.notify(conn, &staff::notification(&case, raised), false, now).await
     }
 
     async fn send(

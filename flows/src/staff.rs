@@ -19,6 +19,8 @@ enum Command<'a> {
     Invite(Option<&'a str>),
     List,
     Revoke(Option<i64>),
+    /// `/duty on`, `/duty off`: whether new cases come to me.
+    Duty(Option<bool>),
 }
 
 fn command(text: &str) -> Option<Command<'_>> {
@@ -33,6 +35,11 @@ fn command(text: &str) -> Option<Command<'_>> {
         "invite" => Command::Invite(arg),
         "staff" if arg.is_none() => Command::List,
         "revoke" => Command::Revoke(number),
+        "duty" => Command::Duty(match arg.map(str::to_lowercase).as_deref() {
+            Some("on") => Some(true),
+            Some("off") => Some(false),
+            _ => None,
+        }),
         _ => return None,
     })
 }
@@ -137,6 +144,12 @@ async fn on_command(
             }
             engine.tell(conn, me, Screen::new(if done { "staff-revoked" } else { "staff-revoke-unknown" }), now).await
         }
+        Command::Duty(Some(on)) if psychologist => {
+            cases::set_on_duty(conn, me.id, on).await?;
+            storage::audit(conn, now, Some(me.id), Some(me.id), if on { "duty_on" } else { "duty_off" }).await?;
+            engine.tell(conn, me, Screen::new(if on { "staff-duty-on" } else { "staff-duty-off" }), now).await
+        }
+        Command::Duty(None) if psychologist => engine.tell(conn, me, Screen::new("staff-duty-usage"), now).await,
         _ => engine.tell(conn, me, Screen::new("staff-not-allowed"), now).await,
     }
 }

@@ -13,3 +13,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs (due_at);
 CREATE UNIQUE INDEX jobs_one_per_case ON jobs (kind, case_id);
+
+-- Whether a psychologist is on duty: new cases go to those on duty (to every
+-- psychologist when nobody is); reminders of unclaimed cases go to everyone.
+ALTER TABLE users ADD COLUMN on_duty BIGINT NOT NULL DEFAULT 1;

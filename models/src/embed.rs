@@ -7,19 +7,20 @@
 //!
 //! 1. the XLM-RoBERTa SentencePiece-unigram tokenizer whose vocabulary and
 //!    normalisation table live inside the file ([`E5Small::tokenize`]);
-//! 2. the 12-layer BERT encoder. Every linear layer's weight stays **Q4_0 in
-//!    memory** as a candle [`QMatMul`]: candle's CPU kernel quantises the
-//!    activations to Q8_0 per 32-value block and takes int8×int4 dot products,
-//!    which is the same arithmetic as the C engine's hot path. That is both why
-//!    the results agree with the reference (cosine > 0.9998) and why the model needs only
-//!    ~12 MB of weight memory beyond the embedding table;
+//! 2. the 12-layer BERT encoder. The file's Q4_0 weights are read and checked
+//!    as Q4_0, then **dequantised once to f32** (85 MB) and multiplied with
+//!    candle's blocked f32 GEMM. candle's Q4_0 kernel (activations quantised to
+//!    Q8_0, int8×int4 dot products, the C engine's arithmetic) needs only ~12 MB
+//!    but works one token row at a time: measured on one core, p50 65 → 30 ms
+//!    and p99 210 → 69 ms per message with f32, for 105 → 175 MB peak RSS, well
+//!    inside the 300 MB budget. (f16 weights: 137 MB, but slower than Q4_0.)
+//!    The weights are the same numbers; only the activations are no longer
+//!    rounded to 8 bits, so the results still agree with the reference;
 //! 3. mean pooling over all tokens and L2 normalisation.
 //!
-//! Build note: candle only uses its AVX2 Q4_0 kernel when the crate is compiled
-//! with the `avx2` target feature (no runtime dispatch), so the workspace should
-//! build with `-C target-cpu=x86-64-v3` (or newer), e.g. in `.cargo/config.toml`.
-//! Without it the scalar fallback is used: same results, but measured ~8×
-//! slower (380 ms instead of 49 ms p50 for a short sentence on one core).
+//! Build note: candle's CPU kernels use AVX2/FMA only when the crates are
+//! compiled with those target features (no runtime dispatch), so the workspace
+//! builds with `-C target-cpu=x86-64-v3` in `.cargo/config.toml`.
 //!
 //! # File format (`E5S1`, all little-endian, as read by `e5.c`)
 //!
@@ -44,7 +45,6 @@
 use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
@@ -82,7 +82,7 @@ const MAX_FILE_BYTES: u64 = 1 << 31;
 ///
 /// Everything is read into memory at load time (no mmap), so a file that is
 /// replaced or truncated while the service runs cannot crash it. The Q4_0 layer
-/// weights are copied into candle `QTensor`s; the 250k-row word-embedding table
+/// weights are checked and dequantised to f32 tensors; the 250k-row word-embedding table
 /// stays as Q4_0 bytes inside the loaded file image, and only the rows of the
 /// tokens being embedded are dequantised.
 pub struct E5Small {
@@ -104,9 +104,8 @@ pub struct E5Small {
     tok: Tokenizer,
 }
 
-/// One encoder layer. Q, K and V are fused into a single `[3H, H]` Q4_0 matrix:
-/// Q4_0 rows are independent, so stacking them is exact, and it turns three
-/// small matmuls (three activation quantisations) into one. Biases and
+/// One encoder layer. Q, K and V are fused into a single `[3H, H]` matrix:
+/// stacking rows is exact, and it turns three small matmuls into one. Biases and
 /// layer-norm parameters are plain f32: they are tiny and only ever read in
 /// the fused element-wise passes around the matmuls.
 struct Layer {
@@ -254,8 +253,8 @@ impl E5Small {
 
     /// Final hidden states, row-major `[L, H]`, for already tokenised input.
     ///
-    /// The four Q4_0 matmuls per layer (≈99% of the arithmetic) run through
-    /// candle's `QMatMul` on 2-D `[L, K]` activations. Everything between
+    /// The four matmuls per layer (≈99% of the arithmetic) run through
+    /// candle's f32 GEMM on 2-D `[L, K]` activations. Everything between
     /// them (bias, residual, LayerNorm, GELU, attention for one short
     /// sequence) is done in fused passes over plain slices: as chains of
     /// candle tensor ops each of those allocated and traversed the data
@@ -316,10 +315,10 @@ impl Embedder for E5Small {
     /// concurrent calls are safe and queue on that pool.
     fn embed(&self, text: &str) -> Result<Vec<f32>> {
         let ids = self.tokenize(text);
-        // candle's Q4_0 matmul runs a rayon `par_iter` per activation row.
-        // Started from a thread outside rayon's pool, each of those ~1,200
-        // calls per sentence is a cross-thread hand-off (wake a worker, sleep
-        // until it is done): measured 96 → 61 ms p50 on one core. Hopping
+        // candle's matmuls split their work over rayon. Started from a thread
+        // outside rayon's pool, each split is a cross-thread hand-off (wake a
+        // worker, sleep until it is done): with the Q4_0 kernel this measured
+        // 96 → 61 ms p50 on one core. Hopping
         // onto the pool once per sentence makes every inner `par_iter` a
         // cheap in-pool split instead. Already inside the pool, it runs inline.
         let hidden = rayon::scope(|_| self.forward(&ids))?;
@@ -343,8 +342,7 @@ impl Embedder for E5Small {
     }
 }
 
-/// `y = x · Wᵀ` with candle's Q4_0 kernel (activations quantised to Q8_0
-/// per 32-block, int8×int4 dot products), for a row-major `[rows, k]` input.
+/// `y = x · Wᵀ` for a row-major `[rows, k]` input.
 fn qmatmul(w: &QMatMul, x: &[f32], rows: usize, k: usize) -> Result<Tensor> {
     let t = Tensor::from_slice(x, (rows, k), &Device::Cpu)?;
     Ok(w.forward(&t)?)
@@ -480,11 +478,12 @@ fn dequant_q4_0(bytes: &[u8], out: &mut [f32]) {
     }
 }
 
-/// Build a `[rows, cols]` Q4_0 `QMatMul` from the raw block bytes of one or
-/// more stacked matrices. Goes through `QStorage::from_data`, which copies the
-/// blocks, instead of `ggml_file::qtensor_from_ggml`, which reinterprets the
-/// pointer without checking length or alignment. Both are checked here, so
-/// candle's own asserts cannot fire.
+/// Build a `[rows, cols]` matmul from the raw Q4_0 block bytes of one or more
+/// stacked matrices, dequantised to f32 (see the module note on speed). Goes
+/// through `QStorage::from_data`, which copies the blocks, instead of
+/// `ggml_file::qtensor_from_ggml`, which reinterprets the pointer without
+/// checking length or alignment. Both are checked here, so candle's own
+/// asserts cannot fire.
 fn q4_matmul(parts: &[&[u8]], rows: usize, cols: usize) -> Result<QMatMul> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     ensure!(cols.is_multiple_of(QK) && len == rows * cols / QK * Q4_BLOCK_BYTES, "bad Q4_0 matrix size");
@@ -500,9 +499,7 @@ fn q4_matmul(parts: &[&[u8]], rows: usize, cols: usize) -> Result<QMatMul> {
     }
     let storage = QStorage::from_data(Cow::Borrowed(&buf[off..off + len]), &Device::Cpu, GgmlDType::Q4_0)?;
     let qt = QTensor::new(storage, (rows, cols))?;
-    // Constructed directly rather than via `QMatMul::from_qtensor`, which would
-    // silently dequantise to f32 if CANDLE_DEQUANTIZE_ALL is set in the env.
-    Ok(QMatMul::QTensor(Arc::new(qt)))
+    Ok(QMatMul::Tensor(qt.dequantize(&Device::Cpu)?))
 }
 
 // ------------------------------------------------------------------ parsing

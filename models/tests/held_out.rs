@@ -9,7 +9,7 @@ use qamqor_models::detector::Detector;
 use qamqor_models::eval::{self, Split};
 use qamqor_models::model_file::{default_path, fetch};
 
-const ESCALATE_RECALL_FLOOR: f64 = 0.85;
+const ESCALATE_RECALL_FLOOR: f64 = 0.92;
 
 #[test]
 fn held_out_bars_and_the_escalation_floor() {

@@ -275,3 +275,79 @@ async fn a_code_from_the_command_line_makes_a_psychologist() {
     assert!(texts(&psy.say(&format!("/staff {code} Марат")).await).contains("Марат"));
     assert!(texts(&psy.say("/queue").await).contains("Открытых обращений нет"));
 }
+
+/// A case of each level, in each language, goes the whole way: the psychologist sees its
+/// priority and flag, takes it, the two talk both ways, and it closes with an outcome.
+#[tokio::test]
+async fn every_level_goes_through_take_relay_and_close() {
+    struct Level {
+        lang: &'static str,
+        said: &'static str,
+        /// Pressed after the first message, when the level asks something.
+        press: Option<&'static str>,
+        /// What the psychologist's notification must say.
+        shows: &'static str,
+        priority: i64,
+        child: i64,
+    }
+    let levels = [
+        Level {
+            lang: "Русский",
+            said: "Иногда думаю, что всем будет лучше без меня. Не хочу просыпаться",
+            press: Some("Нет"),
+            shows: "высокий риск",
+            priority: 2,
+            child: 0,
+        },
+        Level {
+            lang: "Қазақша",
+            said: "Күйеуім балаға қол көтереді, ұлым одан қорқады",
+            press: None,
+            shows: "ребёнок в опасности",
+            priority: 2,
+            child: 1,
+        },
+        Level {
+            lang: "Русский",
+            said: "Я так устала, плачу каждый вечер, никто не помогает",
+            press: Some("Поговорить с психологом сейчас"),
+            shows: "обычное",
+            priority: 1,
+            child: 0,
+        },
+    ];
+    for db in TestDb::all().await {
+        for (i, level) in levels.iter().enumerate() {
+            let admin_chat = format!("admin-level-{i}");
+            let engine = db.engine_with_admins(&[admin_chat.as_str()]).await;
+            let pool = engine.db().pool().clone();
+            let mut admin = Person::new(engine.clone(), &admin_chat);
+            let mut psy = psychologist(&engine, &mut admin, &format!("psy-level-{i}"), "Жанар").await;
+            let mut parent = Person::onboarded(engine.clone(), &format!("parent-level-{i}"), level.lang).await;
+            parent.say(level.said).await;
+            if let Some(label) = level.press {
+                parent.press(label).await;
+            }
+            // The levels share a database: this parent's case is the newest.
+            let case = scalar(&pool, "SELECT MAX(id) FROM cases").await;
+            let of_case = |column: &str| format!("SELECT {column} FROM cases WHERE id = {case}");
+            let (priority, child) =
+                (scalar(&pool, &of_case("priority")).await, scalar(&pool, &of_case("child_safety")).await);
+            assert_eq!((priority, child), (level.priority, level.child), "{}: {}", db.name, level.said);
+            let note = texts(&psy.inbox().await);
+            assert!(note.contains(level.shows), "{}: {note}", db.name);
+
+            psy.press(&format!("Взять #{case}")).await;
+            parent.inbox().await;
+            assert!(parent.say("спасибо, что ответили").await.is_empty());
+            assert!(texts(&psy.inbox().await).ends_with(": спасибо, что ответили"), "{}", db.name);
+            psy.say("Расскажите, что сейчас происходит?").await;
+            assert_eq!(texts(&parent.inbox().await), "Жанар: Расскажите, что сейчас происходит?");
+            psy.say("/close").await;
+            psy.press("Записали на консультацию").await;
+            let outcome: String = sqlx::query_scalar(&of_case("outcome")).fetch_one(&pool).await.unwrap();
+            assert_eq!(outcome, "booked", "{}", db.name);
+            assert_eq!(labels(parent.inbox().await.last().unwrap()), vec!["1", "2", "3", "4", "5"]);
+        }
+    }
+}

@@ -189,7 +189,8 @@ async fn every_kind_of_non_text_message_gets_a_kind_answer() {
     assert!(menu.text.contains("Чем могу помочь?"));
 
     let mut n = 3;
-    let kinds: Vec<(&str, Box<dyn Fn(&TelegramStandIn) -> i64>)> = vec![
+    type Send = Box<dyn Fn(&TelegramStandIn) -> i64>;
+    let kinds: Vec<(&str, Send)> = vec![
         ("sticker", Box::new(move |a| a.user_sends_sticker(chat))),
         ("photo", Box::new(move |a| a.user_sends_photo(chat, None))),
         ("video", Box::new(move |a| a.user_sends_video(chat, 5))),

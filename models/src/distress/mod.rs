@@ -178,6 +178,11 @@ const NEGATIONS: &[&str] = &["не", "ни"];
 /// A film, a book, an article *about* death is not a wish to die (folded spelling).
 const MEDIA: &[&str] = &["филм", "книг", "сериал", "стат", "передач", "лекци", "видео", "кино", "китап"];
 const ABOUT_RU: &[&str] = &["о", "об", "про"];
+/// Words that make a goodbye or a plan ordinary (folded prefixes): a parent leaving a
+/// group chat because the family moves ("мы переезжаем", "Алматыға көштік"), a will made
+/// at a notary for a child's future guardian.
+const ORDINARY: &[(Signal, &[&str])] =
+    &[(Signal::Goodbye, &["переезж", "переех", "коштик", "коштим", "кошемиз", "кошип"]), (Signal::Plan, &["нотариус"])];
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     lexicon::RULES
@@ -257,7 +262,19 @@ pub fn assess(text: &str) -> Assessment {
             words,
         })
         .collect();
-    let signals = PATTERNS.iter().filter(|p| readings.iter().any(|r| p.matches(r))).map(|p| p.signal).collect();
+    let ordinary = |signal: Signal| {
+        ORDINARY
+            .iter()
+            .filter(|(s, _)| *s == signal)
+            .flat_map(|(_, words)| words.iter())
+            .any(|prefix| readings.iter().any(|r| r.words.iter().any(|w| w.starts_with(prefix))))
+    };
+    let signals = PATTERNS
+        .iter()
+        .filter(|p| readings.iter().any(|r| p.matches(r)))
+        .map(|p| p.signal)
+        .filter(|s| !ordinary(*s))
+        .collect();
     Assessment::from_signals(signals)
 }
 

@@ -439,3 +439,31 @@ fn a_parents_own_wish_to_die_is_not_the_childs() {
     let child = assess("Ұлым өмір сүргісі келмейтінін айтты, өмір сүргісі келмейді дейді");
     assert!(child.child_safety, "{child:?}");
 }
+
+#[test]
+fn ordinary_goodbyes_wills_pills_and_knives_are_not_crises_but_real_ones_still_are() {
+    for text in [
+        "Пишу последний раз в этот чат, мы переезжаем в Шымкент. Спасибо всем",
+        "Осы топта соңғы рет жазып тұрмын, біз Алматыға көштік",
+        "kosh bolyndar, bul topta endi zhazbaimyn, baska kalaga koshtik",
+        "my s muzhem napisali zaveshanie u notariusa, kak oformit budushego opekuna?",
+        "vypila tabletku ot golovy, polegchalo",
+    ] {
+        assert!(assess(text).risk < Risk::High, "{text}: {:?}", assess(text));
+    }
+    for text in
+        ["Balalarğa arnalğan plastik pyşaq bar ma? Özı tamaq keskısı keledı", "Ūlym terezege jabysyp, qardy qaraidy"]
+    {
+        assert!(!assess(text).child_safety, "{text}: {:?}", assess(text));
+    }
+    for (text, signal) in [
+        ("songy ret zhazyp turmyn. koshtasamyn barinizben", Signal::Goodbye),
+        ("Күйеуіме қоштасу хат жаздым, үстелдің үстінде жатыр", Signal::Goodbye),
+        ("vypila polbanki tabletok muzha ot davleniya", Signal::Means),
+        ("Я написала завещание. Сегодня всё закончится", Signal::Plan),
+    ] {
+        assert_eq!(risk(text), Risk::Imminent, "{text}");
+        assert!(has(text, signal), "{text}: {:?}", assess(text));
+    }
+    assert!(assess("Баланың өзін кескісі келеді, қолында іздер бар").child_safety);
+}

@@ -107,24 +107,23 @@ async fn bench_in(dir: &std::path::Path) -> anyhow::Result<()> {
             start.elapsed()
         })
         .collect();
-    let ms = |times: &mut Vec<Duration>, p: f64| {
-        times.sort();
-        let i = ((times.len() as f64 - 1.0) * p).round() as usize;
-        times.get(i).copied().unwrap_or_default().as_secs_f64() * 1e3
-    };
+    anyhow::ensure!(!times.is_empty(), "the detector escalated none of the imminent messages");
+    times.sort();
+    model.sort();
+    let ms = |sorted: &[Duration], p: f64| crate::tools::percentile(sorted, p).as_secs_f64() * 1e3;
     println!("imminent message arriving → psychologist's notification handed to the channel (SQLite, real detector)");
     println!("{} messages, {} notified, {} not escalated by the detector", messages.len(), times.len(), missed);
     println!(
         "whole path        p50 {:>6.1} ms   p99 {:>6.1} ms   max {:>6.1} ms",
-        ms(&mut times, 0.5),
-        ms(&mut times, 0.99),
-        ms(&mut times, 1.0)
+        ms(&times, 0.5),
+        ms(&times, 0.99),
+        ms(&times, 1.0)
     );
     println!(
         "classifier alone  p50 {:>6.1} ms   p99 {:>6.1} ms   max {:>6.1} ms",
-        ms(&mut model, 0.5),
-        ms(&mut model, 0.99),
-        ms(&mut model, 1.0)
+        ms(&model, 0.5),
+        ms(&model, 0.99),
+        ms(&model, 1.0)
     );
     Ok(())
 }

@@ -30,9 +30,8 @@ pub fn confirm_erase() -> Screen {
 
 /// A stored time as Kazakhstan shows it: the tz database's Asia/Almaty, not a fixed offset.
 pub fn local_time(ms: i64) -> String {
-    let zone = jiff::tz::TimeZone::get("Asia/Almaty").unwrap_or(jiff::tz::TimeZone::UTC);
     match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.to_zoned(zone).strftime("%d.%m.%Y %H:%M").to_string(),
+        Ok(t) => t.to_zoned(crate::duty::zone()).strftime("%d.%m.%Y %H:%M").to_string(),
         Err(_) => String::from("—"),
     }
 }

@@ -17,8 +17,7 @@ const BATCH: i64 = 32;
 
 /// (Re)starts the clock of a case that was just opened or raised.
 pub(crate) async fn schedule(conn: &mut AnyConnection, engine: &Engine, case: &Case, now: i64) -> sqlx::Result<()> {
-    let due = engine.duty().sla.first_ms(case.priority);
-    let due = pace(engine, case.priority, now + due);
+    let due = pace(engine, case.priority, now + engine.duty().sla.first_ms(case.priority));
     sqlx::query("DELETE FROM jobs WHERE kind = $1 AND case_id = $2")
         .bind(KIND)
         .bind(case.id)
@@ -59,14 +58,15 @@ impl Engine {
             let mut tx = self.db().begin().await?;
             let case = cases::get(&mut tx, case_id).await?;
             let waiting = case.filter(|c| !c.closed && c.psychologist.is_none());
-            let claimed = match &waiting {
+            let done = match &waiting {
                 // Someone took it, or it was closed: nothing more to remind of.
-                None => sqlx::query("DELETE FROM jobs WHERE id = $1 AND due_at = $2"),
-                Some(_) => sqlx::query("UPDATE jobs SET due_at = $3, runs = runs + 1 WHERE id = $1 AND due_at = $2"),
+                None => sqlx::query("DELETE FROM jobs WHERE id = $1 AND due_at = $2").bind(job).bind(due_at),
+                Some(c) => sqlx::query("UPDATE jobs SET due_at = $3, runs = runs + 1 WHERE id = $1 AND due_at = $2")
+                    .bind(job)
+                    .bind(due_at)
+                    .bind(pace(self, c.priority, now + self.duty().sla.every_ms(c.priority))),
             };
-            let next =
-                waiting.as_ref().map_or(0, |c| pace(self, c.priority, now + self.duty().sla.every_ms(c.priority)));
-            let claimed = claimed.bind(job).bind(due_at).bind(next).execute(&mut *tx).await?.rows_affected() == 1;
+            let claimed = done.execute(&mut *tx).await?.rows_affected() == 1;
             if let (true, Some(case)) = (claimed, &waiting) {
                 let minutes = (now - case.opened_at).max(0) / 60_000;
                 self.notify(&mut tx, &crate::staff::reminder(case, minutes), true, now).await?;

@@ -16,7 +16,8 @@ fn assert_in_order(output: &str, phrases: &[&str]) {
 async fn a_piped_script_onboards_by_numbers_and_labels_then_erases() {
     let db = TestDb::sqlite();
     let engine = db.engine().await;
-    // 2 = Русский; a label typed instead of a number; 6 = Мои данные; 9 is no button.
+    // 2 = Русский; a label typed instead of a number; 6 = Мои данные; 9 is no button, so
+    // it is a question for the services guide.
     let script = "2\nпринимаю\n6\n9\n/delete\n1\n";
     let mut output = Vec::new();
     qamqor::terminal::chat(&engine, "local", script.as_bytes(), &mut output).await.unwrap();
@@ -31,7 +32,7 @@ async fn a_piped_script_onboards_by_numbers_and_labels_then_erases() {
             "Чем могу помочь?",
             "[6] Мои данные",
             "Язык: Русский",
-            "Пока я работаю через кнопки",
+            "Не нашла в справочнике",
             "Удалить?",
             "всё о вас удалено",
         ],

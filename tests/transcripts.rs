@@ -152,8 +152,8 @@ async fn menu_entries_still_in_progress_say_so_honestly() {
     for db in TestDb::all().await {
         let mut parent = Person::onboarded(db.engine().await, "explorer", "Русский").await;
 
-        let services = only(parent.press("Найти услуги").await);
-        assert_has(&services, "готовится");
+        let book = only(parent.press("Запись к психологу").await);
+        assert_has(&book, "готовится");
         // "Chat with a psychologist" is real now: it opens a case (tests/crisis.rs).
         let talk = only(parent.press("Чат с психологом").await);
         assert_has(&talk, "напишет вам здесь");

@@ -26,11 +26,16 @@ pub struct Running {
 }
 
 /// The database and the engine, with the distress detector (the lexicon alone, said
-/// loudly, when the model file is missing).
+/// loudly, when the model file is missing) and the services guide.
 pub async fn open_engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let db = Db::connect(&config.database_url).await?;
-    let detector = tokio::task::spawn_blocking(crate::tools::detector).await?;
-    Ok(Arc::new(Engine::new(db, Arc::new(detector))?.with_duty(config.duty.clone())?))
+    let (detector, guide) = tokio::task::spawn_blocking(|| {
+        let detector = crate::tools::detector();
+        let guide = crate::guide_tools::guide(&detector);
+        (detector, guide)
+    })
+    .await?;
+    Ok(Arc::new(Engine::new(db, Arc::new(detector), Arc::new(guide?))?.with_duty(config.duty.clone())?))
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {

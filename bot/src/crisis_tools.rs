@@ -56,8 +56,9 @@ async fn bench_in(dir: &std::path::Path) -> anyhow::Result<()> {
     let db = Db::connect(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
     let detector = tokio::task::spawn_blocking(crate::tools::detector).await?;
     anyhow::ensure!(!detector.is_degraded(), "the model is missing: run `qamqor model fetch` first");
+    let guide = Arc::new(crate::guide_tools::guide(&detector)?);
     let detector = Arc::new(detector);
-    let engine = Engine::new(db.clone(), detector.clone())?.with_duty(Duty::default())?;
+    let engine = Engine::new(db.clone(), detector.clone(), guide)?.with_duty(Duty::default())?;
 
     // One psychologist on duty.
     let mut conn = db.begin().await?;

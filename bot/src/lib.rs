@@ -7,6 +7,7 @@
 pub mod app;
 pub mod config;
 pub mod crisis_tools;
+pub mod guide_tools;
 pub mod http;
 pub mod intake;
 pub mod outbox;

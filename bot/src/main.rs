@@ -3,7 +3,8 @@
 use clap::{Parser, Subcommand};
 use qamqor::app;
 use qamqor::config::Config;
-use qamqor::{crisis_tools, tools};
+use qamqor::{crisis_tools, guide_tools, tools};
+use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -30,7 +31,14 @@ enum Command {
     },
     /// Reads messages, one per line, and writes one JSON assessment per line.
     Classify,
-    /// Evaluates on the labelled set's held-out split: `qamqor eval distress`.
+    /// Reads questions, one per line, and writes the top three catalogue entries of each as JSON.
+    Search,
+    /// The services catalogue: `qamqor catalog check`.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
+    /// Evaluates on labelled data: `qamqor eval distress`, `qamqor eval search`.
     Eval {
         #[command(subcommand)]
         what: Measured,
@@ -53,6 +61,18 @@ enum Benched {
     Distress,
     /// From a parent's imminent message arriving to the psychologist's notification.
     Crisis,
+    /// Services search: latency per question, lexical only and with the embedding; load time.
+    Search,
+}
+
+#[derive(Subcommand)]
+enum CatalogAction {
+    /// Validates the catalogue: both languages, sources, links, ids, labels, wording.
+    Check {
+        /// A folder laid out like `catalog/` to check instead of the compiled-in catalogue.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,8 +93,10 @@ enum ModelAction {
 
 #[derive(Subcommand)]
 enum Measured {
-    /// The distress detector.
+    /// The distress detector, on the held-out split.
     Distress,
+    /// Services search: top-1 and top-3 per language variant on the labelled questions.
+    Search,
 }
 
 #[tokio::main]
@@ -97,7 +119,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Model { action: ModelAction::Fetch } => tools::fetch()?,
         Command::Classify => tools::classify()?,
+        Command::Search => guide_tools::search()?,
+        Command::Catalog { action: CatalogAction::Check { dir } } => guide_tools::check(dir.as_deref())?,
         Command::Eval { what: Measured::Distress } => tools::eval_distress()?,
+        Command::Eval { what: Measured::Search } => guide_tools::eval()?,
+        Command::Bench { what: Benched::Search } => guide_tools::bench()?,
         Command::Bench { what: Benched::Distress } => tools::bench_distress()?,
         Command::Bench { what: Benched::Crisis } => crisis_tools::bench().await?,
         Command::Staff { action: StaffAction::Invite { role } } => {

@@ -152,7 +152,7 @@ pub async fn open(
     parent_id: i64,
     priority: Priority,
     child_safety: bool,
-    signals: &[&str],
+    signals: &[String],
     now: i64,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
@@ -175,11 +175,11 @@ pub async fn raise(
     case: &Case,
     priority: Priority,
     child_safety: bool,
-    signals: &[&str],
+    signals: &[String],
 ) -> sqlx::Result<bool> {
     let rises = priority > case.priority || (child_safety && !case.child_safety);
     let mut all = case.signals.clone();
-    all.extend(signals.iter().map(|s| s.to_string()).filter(|s| !case.signals.contains(s)));
+    all.extend(signals.iter().filter(|s| !case.signals.contains(s)).cloned());
     sqlx::query("UPDATE cases SET priority = $1, child_safety = $2, signals = $3 WHERE id = $4")
         .bind(priority.max(case.priority) as i64)
         .bind((child_safety || case.child_safety) as i64)

@@ -6,9 +6,10 @@ use crate::inbound::{Event, Media};
 use crate::screen::{Action, Button, MenuItem, Screen};
 use crate::state::State;
 use crate::storage::User;
-use crate::{crisis, menu, onboarding, privacy};
+use crate::{crisis, menu, onboarding, privacy, services};
 use qamqor_models::detector::Detector;
 use qamqor_models::distress::{Assessment, Risk, Signal};
+use qamqor_models::search::{Guide, Hit};
 use qamqor_models::{Lang, lang, text::normalize};
 
 /// What one event leads to; the engine commits all of it in one transaction.
@@ -34,13 +35,13 @@ pub enum Effect {
     OpenCase {
         priority: crate::cases::Priority,
         child_safety: bool,
-        signals: Vec<&'static str>,
+        signals: Vec<String>,
     },
     /// The open case becomes more urgent; the psychologists are notified again.
     RaiseCase {
         priority: crate::cases::Priority,
         child_safety: bool,
-        signals: Vec<&'static str>,
+        signals: Vec<String>,
     },
     /// The parent's words, into their open case and to its psychologist.
     Relay(String),
@@ -48,6 +49,8 @@ pub enum Effect {
         case: i64,
         rating: u8,
     },
+    /// The parent's region, for the services guide.
+    SetRegion(String),
     /// "/staff CODE Name": an invitation redeemed.
     Redeem {
         code: String,
@@ -102,20 +105,31 @@ impl Command {
     }
 }
 
-/// An event together with what the distress detector found in its words. Its fields are
-/// private: the only way to reach [`decide`] is through [`Understood::new`], which runs
-/// the detector on every piece of free text (invariant 1).
+/// An event together with what the distress detector found in its words, and which
+/// catalogue entries answer them. Its fields are private: the only way to reach
+/// [`decide`] is through [`Understood::new`], which runs the detector on every piece of
+/// free text (invariant 1).
 pub struct Understood {
     event: Event,
     assessment: Option<Assessment>,
+    /// The services that answer the words, best first (the search reuses the detector's
+    /// embedding of them).
+    hits: Vec<Hit>,
 }
 
 impl Understood {
-    /// Runs the detector on the event's words. Tens of milliseconds with the model: call
-    /// it off the async threads and outside any transaction.
-    pub fn new(event: Event, detector: &Detector) -> Understood {
-        let assessment = event.free_text().map(|text| detector.assess(text));
-        Understood { event, assessment }
+    /// Runs the detector, then the services search, on the event's words. Tens of
+    /// milliseconds with the model: call it off the async threads and outside any
+    /// transaction.
+    pub fn new(event: Event, detector: &Detector, guide: &Guide) -> Understood {
+        let (assessment, hits) = match event.free_text() {
+            Some(text) => {
+                let (assessment, embedding) = detector.read(text);
+                (Some(assessment), guide.search(text, embedding.as_deref()))
+            }
+            None => (None, Vec::new()),
+        };
+        Understood { event, assessment, hits }
     }
 
     pub fn event(&self) -> &Event {
@@ -125,7 +139,13 @@ impl Understood {
 
 /// Decides what an event leads to. `state` is the stored state, `None` when there is
 /// none or it could not be read; `case` is the person's open case.
-pub fn decide(user: Option<&User>, state: Option<State>, case: Option<&Case>, understood: &Understood) -> Decision {
+pub fn decide(
+    guide: &Guide,
+    user: Option<&User>,
+    state: Option<State>,
+    case: Option<&Case>,
+    understood: &Understood,
+) -> Decision {
     let event = &understood.event;
     // Safety first: every piece of free text was assessed, in every state, before
     // onboarding is finished and after consent was refused (invariant 1).
@@ -149,11 +169,11 @@ pub fn decide(user: Option<&User>, state: Option<State>, case: Option<&Case>, un
     match event {
         Event::Text { text } => match Command::parse(text) {
             Some(Command::Staff) => redeem(user, state, text),
-            Some(command) => on_command(user, state, command),
-            None => on_text(user, state, text),
+            Some(command) => on_command(guide, user, state, command),
+            None => on_text(guide, user, state, text, &understood.hits),
         },
         Event::Button { data, .. } => match Action::decode(data) {
-            Some(action) => on_action(user, state, case, action),
+            Some(action) => on_action(guide, user, state, case, action),
             None => current(user, state),
         },
         Event::Media { media, .. } => on_media(user, state, *media),
@@ -199,7 +219,7 @@ fn current(user: Option<&User>, state: State) -> Decision {
     Decision::show(user, state, screen)
 }
 
-fn on_command(user: Option<&User>, state: State, command: Command) -> Decision {
+fn on_command(guide: &Guide, user: Option<&User>, state: State, command: Command) -> Decision {
     let consented = user.is_some_and(User::consented);
     match (command, user) {
         (Command::Start, Some(u)) if consented => Decision::show(Some(u), State::Menu, menu::main()),
@@ -210,7 +230,7 @@ fn on_command(user: Option<&User>, state: State, command: Command) -> Decision {
         (Command::Menu, _) if consented => Decision::show(user, State::Menu, menu::main()),
         (Command::Menu, _) => with_note(user, state, "not-ready"),
         (Command::Help, _) => with_note(user, state, "help"),
-        (Command::MyData, Some(u)) => Decision::show(Some(u), state, privacy::my_data(u)),
+        (Command::MyData, Some(u)) => Decision::show(Some(u), state, privacy::my_data(guide, u)),
         (Command::Delete, Some(u)) => Decision::show(Some(u), State::ConfirmErase, privacy::confirm_erase()),
         (Command::MyData | Command::Delete, None) => with_note(user, state, "mydata-nothing"),
         (Command::Staff | Command::Unknown, _) => with_note(user, state, "unknown-command"),
@@ -237,14 +257,15 @@ fn with_note(user: Option<&User>, state: State, note: &'static str) -> Decision 
     Decision::show(user, state, screen)
 }
 
-fn on_text(user: Option<&User>, state: State, text: &str) -> Decision {
-    match state {
-        State::ChoosingLanguage => match language_named(text) {
+/// Words typed outside a question of another flow are a question for the services guide.
+fn on_text(guide: &Guide, user: Option<&User>, state: State, text: &str, hits: &[Hit]) -> Decision {
+    match (state, user) {
+        (State::ChoosingLanguage, _) => match language_named(text) {
             Some(lang) => choose_language(user, lang),
-            None => current(user, state),
+            None => current(user, State::ChoosingLanguage),
         },
-        State::Menu => with_note(user, state, "menu-free-text"),
-        _ => current(user, state),
+        (State::Menu, Some(u)) if u.consented() => services::found(guide, u, hits),
+        (state, _) => current(user, state),
     }
 }
 
@@ -275,7 +296,7 @@ fn choose_language(user: Option<&User>, lang: Lang) -> Decision {
     }
 }
 
-fn on_action(user: Option<&User>, state: State, case: Option<&Case>, action: Action) -> Decision {
+fn on_action(guide: &Guide, user: Option<&User>, state: State, case: Option<&Case>, action: Action) -> Decision {
     match (action, user, &state) {
         (Action::Plan(yes), Some(u), _) => crisis::plan_answer(u, yes),
         (Action::Thanks, Some(u), _) => with_note(Some(u), state, "support-thanks-answer").pressed(),
@@ -296,7 +317,8 @@ fn on_action(user: Option<&User>, state: State, case: Option<&Case>, action: Act
         (Action::ReviewConsent, Some(u), State::Declined) => {
             Decision::show(Some(u), State::Consent, onboarding::consent()).pressed()
         }
-        (Action::Menu(item), Some(u), _) if u.consented() => menu::open(u, item, case).pressed(),
+        (Action::Menu(item), Some(u), _) if u.consented() => menu::open(guide, u, item, case).pressed(),
+        (Action::Services(to), Some(u), _) if u.consented() => services::press(guide, u, case, to),
         (Action::Erase(true), Some(u), State::ConfirmErase) => Decision {
             lang: u.language,
             screens: vec![Screen::new("delete-done")],

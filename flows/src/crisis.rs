@@ -20,8 +20,8 @@ pub fn priority(assessment: &Assessment) -> Option<Priority> {
 }
 
 /// What the detector found, by name: for the psychologist, never for logs.
-fn signals(assessment: &Assessment) -> Vec<&'static str> {
-    assessment.signals.iter().map(|s| s.name()).collect()
+fn signals(assessment: &Assessment) -> Vec<String> {
+    assessment.signals.iter().map(|s| s.name().to_string()).collect()
 }
 
 /// A message that needs a person at once. Opens a case (or raises the open one) and
@@ -75,7 +75,7 @@ pub fn plan_answer(user: &User, yes: bool) -> Decision {
         decision.effects.push(Effect::RaiseCase {
             priority: Priority::Imminent,
             child_safety: false,
-            signals: vec!["plan"],
+            signals: vec!["plan".into()],
         });
         decision.screens.push(Screen::new("safety-plan-yes-answer"));
     } else {

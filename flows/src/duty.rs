@@ -215,14 +215,19 @@ impl Hotlines {
         }
         Ok(h)
     }
+}
 
-    /// The Fluent variables every text may use.
-    pub fn args(&self) -> [(&'static str, String); 4] {
-        [
-            ("emergency", self.emergency.clone()),
-            ("ambulance", self.ambulance.clone()),
-            ("police", self.police.clone()),
-            ("helpline", self.helpline.clone()),
+impl Duty {
+    /// The Fluent variables every text may use: the hotline numbers, and within how many
+    /// minutes of working time a question is answered.
+    pub fn text_args(&self) -> Vec<(&'static str, String)> {
+        let h = &self.hotlines;
+        vec![
+            ("emergency", h.emergency.clone()),
+            ("ambulance", h.ambulance.clone()),
+            ("police", h.police.clone()),
+            ("helpline", h.helpline.clone()),
+            ("answer_minutes", self.sla.normal.to_string()),
         ]
     }
 }

@@ -13,6 +13,7 @@ use crate::storage::{self, Db, Role, User};
 use crate::{sla, staff};
 use qamqor_models::Lang;
 use qamqor_models::detector::Detector;
+use qamqor_models::search::Guide;
 use sqlx::AnyConnection;
 use std::sync::Arc;
 
@@ -23,20 +24,22 @@ pub struct Engine {
     db: Db,
     texts: Texts,
     detector: Arc<Detector>,
+    /// The services catalogue and its search.
+    guide: Arc<Guide>,
     /// Who answers, when, how soon, and the hotline numbers.
     duty: Duty,
     clock: Clock,
 }
 
 impl Engine {
-    pub fn new(db: Db, detector: Arc<Detector>) -> anyhow::Result<Engine> {
+    pub fn new(db: Db, detector: Arc<Detector>, guide: Arc<Guide>) -> anyhow::Result<Engine> {
         let duty = Duty::default();
-        let texts = Texts::load(&duty.hotlines)?;
-        Ok(Engine { db, texts, detector, duty, clock: Arc::new(storage::now_ms) })
+        let texts = Texts::load(&duty)?;
+        Ok(Engine { db, texts, detector, guide, duty, clock: Arc::new(storage::now_ms) })
     }
 
     pub fn with_duty(mut self, duty: Duty) -> anyhow::Result<Engine> {
-        self.texts = Texts::load(&duty.hotlines)?;
+        self.texts = Texts::load(&duty)?;
         self.duty = duty;
         Ok(self)
     }
@@ -76,9 +79,11 @@ impl Engine {
             else {
                 return Ok(handled);
             };
-            let detector = self.detector.clone();
+            let (detector, guide) = (self.detector.clone(), self.guide.clone());
             let understood = match event {
-                Some(event) => Some(tokio::task::spawn_blocking(move || Understood::new(event, &detector)).await?),
+                Some(event) => {
+                    Some(tokio::task::spawn_blocking(move || Understood::new(event, &detector, &guide)).await?)
+                }
                 None => None,
             };
             let mut tx = self.db.begin_conversation(address).await?;
@@ -132,7 +137,7 @@ impl Engine {
             Some(u) => cases::open_for_parent(conn, u.id).await?,
             None => None,
         };
-        let decision = decide(user.as_ref(), state, case.as_ref(), understood);
+        let decision = decide(&self.guide, user.as_ref(), state, case.as_ref(), understood);
         for effect in &decision.effects {
             user = self.apply(conn, address, user, &mut case, decision.lang, effect, now).await?;
         }
@@ -316,6 +321,11 @@ impl Engine {
                         self.tell_party(conn, psychologist, staff::from_parent(case, &u, text), now).await?;
                     }
                 }
+                Some(u)
+            }
+            (Effect::SetRegion(region), Some(mut u)) => {
+                storage::set_region(conn, u.id, region).await?;
+                u.region = Some(region.clone());
                 Some(u)
             }
             (Effect::Rate { case, rating }, Some(u)) => {

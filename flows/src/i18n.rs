@@ -3,7 +3,7 @@
 //! The files are compiled into the binary, so a deployment cannot lose them. A test
 //! checks that both languages have the same message ids with the same variables.
 
-use crate::duty::Hotlines;
+use crate::duty::Duty;
 use crate::screen::{Arg, Msg, OutButton, Outgoing, Screen};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
@@ -22,20 +22,20 @@ macro_rules! locale_files {
     };
 }
 
-locale_files!["onboarding", "menu", "privacy", "input", "safety", "staff"];
+locale_files!["onboarding", "menu", "privacy", "input", "safety", "staff", "services"];
 
 /// Both languages' texts, ready to render.
 pub struct Texts {
     kk: FluentBundle<FluentResource>,
     ru: FluentBundle<FluentResource>,
-    /// Variables every text may use: the hotline numbers from configuration.
+    /// Variables every text may use, from configuration: see [`Duty::text_args`].
     globals: Vec<(&'static str, String)>,
 }
 
 impl Texts {
     /// Parses the embedded Fluent files. Fails only if a file in the repository is broken.
-    pub fn load(hotlines: &Hotlines) -> anyhow::Result<Texts> {
-        Ok(Texts { kk: bundle(Lang::Kk)?, ru: bundle(Lang::Ru)?, globals: hotlines.args().into() })
+    pub fn load(duty: &Duty) -> anyhow::Result<Texts> {
+        Ok(Texts { kk: bundle(Lang::Kk)?, ru: bundle(Lang::Ru)?, globals: duty.text_args() })
     }
 
     fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn texts_load_and_render_without_isolation_marks() {
-        let texts = Texts::load(&Hotlines::default()).unwrap();
+        let texts = Texts::load(&Duty::default()).unwrap();
         let kk = texts.render(Lang::Kk, &Msg::new("lang-button-kk"));
         assert_eq!(kk, "Қазақша");
         let ru = texts.render(Lang::Ru, &Msg::new("mydata-consent-given").text("at", "22.11.2026 10:00"));

@@ -1,8 +1,8 @@
 //! Qamqor's conversation engine and domain.
 //!
 //! `flows` decides what happens when a person writes: onboarding, the main menu, data
-//! rights, and the crisis path from a parent's message to a psychologist (booking and
-//! peer groups come later). It stores everything through [`storage`] and renders texts
+//! rights, the services guide, and the crisis path from a parent's message to a
+//! psychologist (booking and peer groups come later). It stores everything through [`storage`] and renders texts
 //! through [`i18n`], but it knows nothing of Telegram or WhatsApp: channel adapters live
 //! in the `qamqor` binary.
 //! To find what happens when a parent presses a button, start at [`conversation`].
@@ -21,6 +21,7 @@ mod crisis;
 mod menu;
 mod onboarding;
 mod privacy;
+mod services;
 mod sla;
 mod staff;
 

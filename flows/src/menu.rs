@@ -5,7 +5,8 @@ use crate::conversation::Decision;
 use crate::screen::{Action, Button, MenuItem, Screen};
 use crate::state::State;
 use crate::storage::User;
-use crate::{crisis, onboarding, privacy};
+use crate::{crisis, onboarding, privacy, services};
+use qamqor_models::search::Guide;
 
 pub fn main() -> Screen {
     let b = |label, item| Button::new(label, Action::Menu(item));
@@ -16,15 +17,15 @@ pub fn main() -> Screen {
 }
 
 /// A press on a menu entry by a person who has accepted the terms.
-pub fn open(user: &User, item: MenuItem, case: Option<&Case>) -> Decision {
+pub fn open(guide: &Guide, user: &User, item: MenuItem, case: Option<&Case>) -> Decision {
     let coming = |note| Decision::show(Some(user), State::Menu, main().after(note));
     match item {
         MenuItem::Open => Decision::show(Some(user), State::Menu, main()),
-        MenuItem::Services => coming("coming-services"),
+        MenuItem::Services => services::home(guide, user),
         MenuItem::Book => coming("coming-book"),
         MenuItem::Groups => coming("coming-groups"),
         MenuItem::Talk => crisis::talk(user, case),
         MenuItem::Language => Decision::show(Some(user), State::ChoosingLanguage, onboarding::language()),
-        MenuItem::MyData => Decision::show(Some(user), State::Menu, privacy::my_data(user)),
+        MenuItem::MyData => Decision::show(Some(user), State::Menu, privacy::my_data(guide, user)),
     }
 }

@@ -3,8 +3,9 @@
 use crate::screen::{Action, Button, MenuItem, Msg, Screen};
 use crate::storage::User;
 use qamqor_models::Lang;
+use qamqor_models::search::Guide;
 
-pub fn my_data(user: &User) -> Screen {
+pub fn my_data(guide: &Guide, user: &User) -> Screen {
     let language = match user.language {
         Some(Lang::Ru) => "lang-button-ru",
         _ => "lang-button-kk",
@@ -14,8 +15,14 @@ pub fn my_data(user: &User) -> Screen {
         (None, Some(at)) => Msg::new("mydata-consent-refused").text("at", local_time(at)),
         (None, None) => Msg::new("mydata-consent-none"),
     };
+    let lang = user.language.unwrap_or(Lang::Ru);
+    let region = match user.region.as_deref().and_then(|r| guide.catalog.region(r)) {
+        Some(region) => Msg::new("label").text("text", region.name(lang)),
+        None => Msg::new("mydata-region-none"),
+    };
     let msg = Msg::new("mydata")
         .msg("language", Msg::new(language))
+        .msg("region", region)
         .msg("consent", consent)
         .text("pseudonym", user.pseudonym.clone())
         .text("since", local_time(user.created_at));

@@ -70,15 +70,18 @@ impl Screen {
         self
     }
 
+    /// Adds a row of buttons; an empty row adds nothing.
     pub fn row(mut self, row: Vec<Button>) -> Self {
-        self.buttons.push(row);
+        if !row.is_empty() {
+            self.buttons.push(row);
+        }
         self
     }
 }
 
 /// What a button means. Encoded compactly because Telegram allows 64 bytes of callback
 /// data; anything that does not decode is an unknown button and shows the current screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Language(Lang),
     Consent(bool),
@@ -95,6 +98,62 @@ pub enum Action {
     Take(i64),
     /// A psychologist closes a case with an outcome (its code index in `Outcome::CHOICES`).
     Close(i64, u8),
+    /// A step through the services guide.
+    Services(Nav),
+}
+
+/// Where a button of the services guide leads. Catalogue ids are short (at most 30
+/// bytes by `catalog check`), so the encoding stays within Telegram's 64.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Nav {
+    /// The topics.
+    Home,
+    /// A page of one topic's entries.
+    Category(String, u8),
+    /// An entry's card.
+    Entry(String),
+    /// "This is what I need": the steps, as a message to keep.
+    Next(String),
+    /// A question for a person, about an entry or (empty) about anything.
+    Ask(String),
+    /// A page of the regions to choose from.
+    Regions(u8),
+    /// The parent's region chosen.
+    Region(String),
+}
+
+impl Nav {
+    fn encode(&self) -> String {
+        match self {
+            Nav::Home => "home".into(),
+            Nav::Category(id, page) => format!("c:{id}:{page}"),
+            Nav::Entry(id) => format!("e:{id}"),
+            Nav::Next(id) => format!("n:{id}"),
+            Nav::Ask(id) => format!("a:{id}"),
+            Nav::Regions(page) => format!("rs:{page}"),
+            Nav::Region(id) => format!("r:{id}"),
+        }
+    }
+
+    fn decode(data: &str) -> Option<Nav> {
+        if data == "home" {
+            return Some(Nav::Home);
+        }
+        let (kind, value) = data.split_once(':')?;
+        let id = || Some(value.to_string()).filter(|v| !v.is_empty() && v.len() <= 40);
+        match kind {
+            "c" => {
+                let (id, page) = value.split_once(':')?;
+                Some(Nav::Category(id.to_string(), page.parse().ok()?))
+            }
+            "e" => id().map(Nav::Entry),
+            "n" => id().map(Nav::Next),
+            "a" => Some(Nav::Ask(value.to_string())),
+            "rs" => value.parse().ok().map(Nav::Regions),
+            "r" => id().map(Nav::Region),
+            _ => None,
+        }
+    }
 }
 
 /// The entries of the parent's main menu.
@@ -132,21 +191,22 @@ fn parse_yes_no(s: &str) -> Option<bool> {
 }
 
 impl Action {
-    pub fn encode(self) -> String {
+    pub fn encode(&self) -> String {
         match self {
             Action::Language(lang) => format!("lang:{}", lang.code()),
-            Action::Consent(yes) => format!("consent:{}", yes_no(yes)),
+            Action::Consent(yes) => format!("consent:{}", yes_no(*yes)),
             Action::ReviewConsent => "consent:review".into(),
             Action::Menu(item) => {
-                let code = MENU_CODES.iter().find(|(i, _)| *i == item).map_or("open", |(_, c)| c);
+                let code = MENU_CODES.iter().find(|(i, _)| i == item).map_or("open", |(_, c)| c);
                 format!("menu:{code}")
             }
-            Action::Erase(yes) => format!("erase:{}", yes_no(yes)),
-            Action::Plan(yes) => format!("plan:{}", yes_no(yes)),
+            Action::Erase(yes) => format!("erase:{}", yes_no(*yes)),
+            Action::Plan(yes) => format!("plan:{}", yes_no(*yes)),
             Action::Thanks => "thanks:".into(),
             Action::Rate(case, n) => format!("rate:{case}:{n}"),
             Action::Take(case) => format!("take:{case}"),
             Action::Close(case, outcome) => format!("close:{case}:{outcome}"),
+            Action::Services(nav) => format!("svc:{}", nav.encode()),
         }
     }
 
@@ -169,6 +229,7 @@ impl Action {
                 let (case, outcome) = value.split_once(':')?;
                 Some(Action::Close(case.parse().ok()?, outcome.parse().ok()?))
             }
+            "svc" => Nav::decode(value).map(Action::Services),
             _ => None,
         }
     }
@@ -210,6 +271,14 @@ mod tests {
             Action::Rate(i64::MAX, 5),
             Action::Take(i64::MAX),
             Action::Close(i64::MAX, 4),
+            Action::Services(Nav::Home),
+            Action::Services(Nav::Category("education".into(), 3)),
+            Action::Services(Nav::Entry("property-registration-fee".into())),
+            Action::Services(Nav::Next("residential-stay".into())),
+            Action::Services(Nav::Ask(String::new())),
+            Action::Services(Nav::Ask("early-intervention-package".into())),
+            Action::Services(Nav::Regions(1)),
+            Action::Services(Nav::Region("almaty-region".into())),
         ];
         all.extend(MENU_CODES.iter().map(|(i, _)| Action::Menu(*i)));
         for action in all {
@@ -221,9 +290,23 @@ mod tests {
 
     #[test]
     fn unknown_data_does_not_decode() {
-        for data in
-            ["", "menu", "menu:", "menu:nope", "lang:en", "x:y", "consent:maybe", "rate:1:9", "take:x", "close:1"]
-        {
+        for data in [
+            "",
+            "menu",
+            "menu:",
+            "menu:nope",
+            "lang:en",
+            "x:y",
+            "consent:maybe",
+            "rate:1:9",
+            "take:x",
+            "close:1",
+            "svc:",
+            "svc:e:",
+            "svc:c:x",
+            "svc:rs:x",
+            "svc:zz:1",
+        ] {
             assert_eq!(Action::decode(data), None, "{data}");
         }
     }

@@ -41,6 +41,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_jobs.sql"),
         include_str!("../../migrations/postgres/0003_jobs.sql"),
     ),
+    (
+        4,
+        "region",
+        include_str!("../../migrations/sqlite/0004_region.sql"),
+        include_str!("../../migrations/postgres/0004_region.sql"),
+    ),
 ];
 
 /// The tables that may hold rows about a person; erasure and its test cover them all.
@@ -176,6 +182,8 @@ pub struct User {
     pub consent_at: Option<i64>,
     pub consent_refused_at: Option<i64>,
     pub created_at: i64,
+    /// Where the family lives, for the services guide: an id from `catalog/regions.toml`.
+    pub region: Option<String>,
 }
 
 impl User {
@@ -186,7 +194,7 @@ impl User {
 
 pub async fn find_user(conn: &mut AnyConnection, address: &Address) -> sqlx::Result<Option<User>> {
     let row = sqlx::query(
-        "SELECT id, language, role, pseudonym, consent_at, consent_refused_at, created_at
+        "SELECT id, language, role, pseudonym, consent_at, consent_refused_at, created_at, region
          FROM users WHERE channel = $1 AND external_id = $2",
     )
     .bind(address.channel.as_str())
@@ -203,6 +211,7 @@ pub async fn find_user(conn: &mut AnyConnection, address: &Address) -> sqlx::Res
             consent_at: r.try_get("consent_at")?,
             consent_refused_at: r.try_get("consent_refused_at")?,
             created_at: r.try_get("created_at")?,
+            region: r.try_get("region")?,
         })
     })
     .transpose()
@@ -242,11 +251,17 @@ pub async fn create_user(conn: &mut AnyConnection, address: &Address, lang: Lang
         consent_at: None,
         consent_refused_at: None,
         created_at: now,
+        region: None,
     })
 }
 
 pub async fn set_language(conn: &mut AnyConnection, user_id: i64, lang: Lang) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET language = $1 WHERE id = $2").bind(lang.code()).bind(user_id).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn set_region(conn: &mut AnyConnection, user_id: i64, region: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET region = $1 WHERE id = $2").bind(region).bind(user_id).execute(conn).await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 mydata =
     Сіз туралы сақталғандар:
     Тіл: { $language }
+    Өңір: { $region }
     Келісім: { $consent }
     Қызметкерлерге арналған анонимді атыңыз: { $pseudonym }
     Алғашқы хабарлама: { $since }
@@ -10,6 +11,7 @@ mydata =
 mydata-consent-given = берілді ({ $at })
 mydata-consent-refused = бас тартылды ({ $at })
 mydata-consent-none = әлі берілмеген
+mydata-region-none = көрсетілмеген
 mydata-nothing = Мен сіз туралы ештеңе сақтамаймын.
 
 delete-confirm =

@@ -3,6 +3,7 @@
 mydata =
     Что я о вас храню:
     Язык: { $language }
+    Регион: { $region }
     Согласие: { $consent }
     Ваше анонимное имя для сотрудников: { $pseudonym }
     Первое сообщение: { $since }
@@ -10,6 +11,7 @@ mydata =
 mydata-consent-given = принято ({ $at })
 mydata-consent-refused = не принято ({ $at })
 mydata-consent-none = пока не дано
+mydata-region-none = не указан
 mydata-nothing = Я ничего о вас не храню.
 
 delete-confirm =

@@ -44,9 +44,17 @@ impl Detector {
 
     /// Assesses one message: whatever either layer finds counts.
     pub fn assess(&self, text: &str) -> Assessment {
+        self.read(text).0
+    }
+
+    /// Assesses one message, and gives its embedding (`query: ` form) to reuse, e.g. for
+    /// the services search: the model runs once per message.
+    pub fn read(&self, text: &str) -> (Assessment, Option<Vec<f32>>) {
         let mut assessment = distress::assess(text);
+        let embedding = self.semantic.as_ref().and_then(|s| s.embedder.embed(&embed::query(text)).ok());
         // An embedding failure leaves the lexicon's answer: never less than it.
-        if let Some((mut risk, child)) = self.semantic.as_ref().and_then(|s| s.judge(text)) {
+        let judged = self.semantic.as_ref().zip(embedding.as_ref()).map(|(s, e)| s.judge(text, e));
+        if let Some((mut risk, child)) = judged {
             // An idiom like "умираю со смеху" fools the embedding; the lexicon's own
             // crisis words still count in full.
             if assessment.signals.contains(&Signal::Hyperbole) && assessment.risk < Risk::High {
@@ -54,12 +62,18 @@ impl Detector {
             }
             assessment.merge(risk, child, Signal::Semantic);
         }
-        assessment
+        (assessment, embedding)
+    }
+
+    /// The model that embeds messages, unless only the lexicon runs.
+    pub fn embedder(&self) -> Option<&dyn Embedder> {
+        self.semantic.as_ref().map(|s| s.embedder.as_ref())
     }
 
     /// The embedding layer alone, for evaluation and benchmarks.
     pub fn assess_semantic(&self, text: &str) -> Option<Assessment> {
-        let (risk, child) = self.semantic.as_ref()?.judge(text)?;
+        let semantic = self.semantic.as_ref()?;
+        let (risk, child) = semantic.judge(text, &semantic.embedder.embed(&embed::query(text)).ok()?);
         let mut assessment = Assessment::from_signals(Vec::new());
         assessment.merge(risk, child, Signal::Semantic);
         Some(assessment)
@@ -68,9 +82,8 @@ impl Detector {
 
 impl Semantic {
     /// The head's level and child flag for a message.
-    fn judge(&self, text: &str) -> Option<(Risk, bool)> {
-        let embedding = self.embedder.embed(&embed::query(text)).ok()?;
-        Some(self.head.judge(&self.head.scores(text, &embedding)))
+    fn judge(&self, text: &str, embedding: &[f32]) -> (Risk, bool) {
+        self.head.judge(&self.head.scores(text, embedding))
     }
 }
 

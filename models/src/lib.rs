@@ -2,8 +2,10 @@
 //!
 //! This crate knows nothing of messengers or databases. It turns text into facts the
 //! conversation engine acts on: the language it is written in ([`lang`]), a normalised
-//! form for matching ([`text`]) and whether the writer may be in danger ([`distress`]).
+//! form for matching ([`text`]), whether the writer may be in danger ([`distress`]) and which
+//! services answer their question ([`catalog`], [`search`]).
 
+pub mod catalog;
 pub mod detector;
 pub mod distress;
 pub mod embed;
@@ -11,6 +13,7 @@ pub mod eval;
 pub mod head;
 pub mod lang;
 pub mod model_file;
+pub mod search;
 pub mod stem;
 pub mod text;
 pub mod words;

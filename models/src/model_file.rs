@@ -29,6 +29,11 @@ pub fn default_path() -> PathBuf {
     cache.join("qamqor").join(format!("e5-small-q4-{}.bin", &SHA256[..12]))
 }
 
+/// Where the services catalogue's embeddings by this model are kept: beside the model.
+pub fn catalog_cache_path() -> PathBuf {
+    default_path().with_file_name(format!("catalog-embeddings-{}.bin", &SHA256[..12]))
+}
+
 /// The file's SHA-256, in hex.
 pub fn sha256(path: &Path) -> anyhow::Result<String> {
     let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;

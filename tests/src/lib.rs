@@ -8,6 +8,7 @@ use qamqor::outbox::{Deliver, DeliveryError, deliver_due};
 use qamqor_flows::{Address, Channel, Clock, Db, Duty, Engine, Event, Inbound, Media, Outgoing};
 use qamqor_models::detector::Detector;
 use qamqor_models::model_file;
+use qamqor_models::search::Guide;
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -66,7 +67,7 @@ impl TestDb {
     pub async fn engine_with(&self, duty: Duty, clock: Option<&TestClock>) -> Arc<Engine> {
         let db = Db::connect(&self.url).await.expect("connect to test database");
         let clock = clock.cloned().unwrap_or_else(|| TestClock::at("2025-11-17T10:00"));
-        let engine = Engine::new(db, detector()).expect("engine").with_duty(duty).expect("duty");
+        let engine = Engine::new(db, detector(), guide()).expect("engine").with_duty(duty).expect("duty");
         let engine = Arc::new(engine.with_clock(clock.clock()));
         // An engine may reuse a dropped one's address: forget what that one left.
         let id = Arc::as_ptr(&engine) as usize;
@@ -108,6 +109,13 @@ pub fn detector() -> Arc<Detector> {
             Arc::new(Detector::load(&path).expect("the model loads"))
         })
         .clone()
+}
+
+/// The services guide over the embedded catalogue, with the real model's embeddings,
+/// built once per test binary.
+pub fn guide() -> Arc<Guide> {
+    static GUIDE: OnceLock<Arc<Guide>> = OnceLock::new();
+    GUIDE.get_or_init(|| Arc::new(qamqor::guide_tools::guide(&detector()).expect("the catalogue loads"))).clone()
 }
 
 /// Collects what the outbox delivers, as a messenger would receive it.

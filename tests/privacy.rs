@@ -47,6 +47,7 @@ async fn message_text_is_never_logged_and_phone_or_username_never_kept() {
             api_url: Some(api.api_url().parse().unwrap()),
             webhook: None,
         }),
+        whatsapp: None,
         duty: Default::default(),
     };
     let app = app::start(config).await.unwrap();

@@ -21,6 +21,7 @@ fn config(db: &TestDb, api: &TelegramStandIn, webhook: Option<Webhook>) -> Confi
             api_url: Some(api.api_url().parse().unwrap()),
             webhook,
         }),
+        whatsapp: None,
         duty: Default::default(),
     }
 }

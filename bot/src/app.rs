@@ -62,7 +62,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 "Telegram connected"
             );
         }
-        None => tracing::warn!("no messenger configured: set TELEGRAM_BOT_TOKEN, or try `qamqor chat`"),
+        None => tracing::warn!("no Telegram configured: set TELEGRAM_BOT_TOKEN, or try `qamqor chat`"),
+    }
+    if let Some(whatsapp_config) = &config.whatsapp {
+        router = router.merge(crate::whatsapp::webhook(intake.clone(), whatsapp_config));
+        tracing::info!("WhatsApp webhook at /webhooks/whatsapp");
     }
 
     tasks.spawn(housekeeping(engine.clone(), intake, stopped.clone()));

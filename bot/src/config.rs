@@ -1,6 +1,7 @@
 //! Configuration, from environment variables. Nothing is required: with no variables
 //! set, Qamqor runs on SQLite in `qamqor.db` with no messenger connected.
 
+use crate::whatsapp::{DEFAULT_API_URL, WhatsappConfig};
 use anyhow::{Context, bail};
 use qamqor_flows::duty::{Duty, Hotlines, Hours, Sla};
 use qamqor_flows::{Address, Channel};
@@ -14,6 +15,7 @@ pub struct Config {
     /// `QAMQOR_HTTP_ADDR`: where `/healthz` and the webhooks listen.
     pub http_addr: SocketAddr,
     pub telegram: Option<TelegramConfig>,
+    pub whatsapp: Option<WhatsappConfig>,
     /// Who answers a parent in need, and when: `QAMQOR_ADMINS` (as `channel:id`
     /// separated by commas or spaces, e.g. `telegram:123456789`), `QAMQOR_STAFF_CHAT`,
     /// `QAMQOR_HOURS`, `QAMQOR_SLA`, `QAMQOR_HOTLINES` (see [`Duty`]).
@@ -61,6 +63,25 @@ impl Config {
                 },
             }),
         };
+        let whatsapp = match (
+            get("WHATSAPP_TOKEN"),
+            get("WHATSAPP_PHONE_NUMBER_ID"),
+            get("WHATSAPP_APP_SECRET"),
+            get("WHATSAPP_VERIFY_TOKEN"),
+        ) {
+            (None, None, None, None) => None,
+            (Some(token), Some(phone_number_id), Some(app_secret), Some(verify_token)) => Some(WhatsappConfig {
+                token,
+                phone_number_id,
+                app_secret,
+                verify_token,
+                api_url: get("WHATSAPP_API_URL").unwrap_or_else(|| DEFAULT_API_URL.into()),
+            }),
+            _ => bail!(
+                "WhatsApp needs all of WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and \
+                 WHATSAPP_VERIFY_TOKEN"
+            ),
+        };
         let duty = Duty {
             admins: get("QAMQOR_ADMINS")
                 .unwrap_or_default()
@@ -78,6 +99,7 @@ impl Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://qamqor.db".into()),
             http_addr: http_addr.parse().context("QAMQOR_HTTP_ADDR must look like 127.0.0.1:8080")?,
             telegram,
+            whatsapp,
         })
     }
 }
@@ -114,6 +136,7 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://qamqor.db");
         assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
         assert!(c.telegram.is_none());
+        assert!(c.whatsapp.is_none());
     }
 
     #[test]
@@ -123,6 +146,19 @@ mod tests {
         assert!(config(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "has space")]).is_err());
         let c = config(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-")]).unwrap();
         assert_eq!(c.telegram.unwrap().webhook.unwrap().secret, "s3cret_-");
+    }
+
+    #[test]
+    fn whatsapp_needs_all_four_settings() {
+        let all = [
+            ("WHATSAPP_TOKEN", "EAAG"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "1234567890"),
+            ("WHATSAPP_APP_SECRET", "app-secret"),
+            ("WHATSAPP_VERIFY_TOKEN", "verify-me"),
+        ];
+        let c = config(&all).unwrap().whatsapp.unwrap();
+        assert_eq!((c.phone_number_id.as_str(), c.api_url.as_str()), ("1234567890", DEFAULT_API_URL));
+        assert!(config(&all[..3]).is_err(), "a missing verify token is refused, not ignored");
     }
 
     #[test]

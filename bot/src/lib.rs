@@ -14,3 +14,4 @@ pub mod outbox;
 pub mod telegram;
 pub mod terminal;
 pub mod tools;
+pub mod whatsapp;

@@ -87,7 +87,7 @@ async fn queue(engine: &qamqor_flows::Engine, chat: &str, texts: &[&str]) {
     let address = Address::new(Channel::Terminal, chat);
     let mut tx = engine.db().begin().await.unwrap();
     for t in texts {
-        let message = Outgoing { text: t.to_string(), buttons: vec![], replaces: None };
+        let message = Outgoing { text: t.to_string(), buttons: vec![], replaces: None, list_button: String::new() };
         storage::enqueue(&mut tx, &address, &message, now_ms()).await.unwrap();
     }
     tx.commit().await.unwrap();

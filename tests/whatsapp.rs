@@ -1,11 +1,14 @@
-//! The WhatsApp webhook, over real HTTP against `qamqor serve`: the verification
+//! WhatsApp end to end, over real HTTP against `qamqor serve`: the verification
 //! handshake, signatures checked on the raw bytes, bounded and malformed bodies, every
-//! message type, status callbacks, and Meta's redeliveries.
+//! message type, status callbacks, Meta's redeliveries; and conversations whose answers
+//! go out through the real reqwest client to a Graph API stand-in on 127.0.0.1, rendered
+//! as WhatsApp buttons and lists, with a 429 retried and staff working from Telegram.
 
 use hmac::{Hmac, Mac};
 use qamqor::app::{self, Running};
 use qamqor::config::Config;
 use qamqor::whatsapp::{MAX_BODY, WhatsappConfig};
+use qamqor_tests::whatsapp_api::GraphStandIn;
 use qamqor_tests::{TestDb, scalar};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -15,9 +18,8 @@ const SECRET: &str = "app-secret-for-tests";
 const VERIFY: &str = "verify-token-for-tests";
 const PARENT: &str = "77011234567";
 
-async fn start(db: &TestDb) -> Running {
-    qamqor_tests::detector();
-    let config = Config {
+fn config(db: &TestDb, api_url: &str) -> Config {
+    Config {
         database_url: db.url.clone(),
         http_addr: "127.0.0.1:0".parse().unwrap(),
         telegram: None,
@@ -26,13 +28,17 @@ async fn start(db: &TestDb) -> Running {
             phone_number_id: "1000000001".into(),
             app_secret: SECRET.into(),
             verify_token: VERIFY.into(),
-            // Nothing listens here: these tests look at what is received and answered,
-            // not at sending.
-            api_url: "http://127.0.0.1:9/v21.0".into(),
+            api_url: api_url.into(),
         }),
         duty: Default::default(),
-    };
-    app::start(config).await.expect("qamqor starts")
+    }
+}
+
+/// Qamqor with WhatsApp only; nothing listens at its Graph API address, so these tests
+/// look at what is received and answered (the outbox), not at sending.
+async fn start(db: &TestDb) -> Running {
+    qamqor_tests::detector();
+    app::start(config(db, "http://127.0.0.1:9/v21.0")).await.expect("qamqor starts")
 }
 
 fn sign(body: &[u8]) -> String {
@@ -239,4 +245,161 @@ async fn every_message_type_is_understood_and_redeliveries_change_nothing() {
         assert_eq!(answers(&pool).await.len(), n, "redeliveries are not answered again");
         running.stop().await;
     }
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The words of a sent message: a text's body, or an interactive message's.
+fn words(m: &Value) -> String {
+    m["text"]["body"].as_str().or(m["interactive"]["body"]["text"].as_str()).unwrap_or_default().to_string()
+}
+
+/// The choices a sent message offers: reply button ids or list row ids.
+fn choices(m: &Value) -> Vec<String> {
+    let i = &m["interactive"];
+    let ids = |items: &Value, path: &[&str]| -> Vec<String> {
+        items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| path.iter().fold(x, |v, k| &v[*k]).as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    match i["type"].as_str() {
+        Some("button") => ids(&i["action"]["buttons"], &["reply", "id"]),
+        Some("list") => ids(&i["action"]["sections"][0]["rows"], &["id"]),
+        _ => Vec::new(),
+    }
+}
+
+/// Sends the parent's event and waits until the last message sent back offers `expect`
+/// (or, with no choices expected, says `expect`).
+async fn exchange(running: &Running, api: &GraphStandIn, m: Value, expect: &str) -> Vec<Value> {
+    let before = api.sent_to(PARENT).len();
+    assert_eq!(post_signed(running, &delivery(vec![m], vec![])).await, 200);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let sent = api.sent_to(PARENT);
+        let new = sent[before.min(sent.len())..].to_vec();
+        if new.last().is_some_and(|last| choices(last).iter().any(|c| c == expect) || words(last).contains(expect)) {
+            return new;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no {expect:?} in {new:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn reply_to(id: &str, data: &str) -> Value {
+    message(id, "interactive", json!({"type": "button_reply", "button_reply": {"id": data, "title": "…"}}))
+}
+
+fn pick(id: &str, data: &str) -> Value {
+    message(id, "interactive", json!({"type": "list_reply", "list_reply": {"id": data, "title": "…"}}))
+}
+
+fn text(id: &str, body: &str) -> Value {
+    message(id, "text", json!({"body": body}))
+}
+
+#[tokio::test]
+async fn a_russian_parent_goes_through_onboarding_menu_and_services_on_whatsapp() {
+    for db in TestDb::all().await {
+        qamqor_tests::detector();
+        let api = GraphStandIn::start().await;
+        let running = app::start(config(&db, &api.api_url())).await.expect("qamqor starts");
+
+        let hello = exchange(&running, &api, text("wamid.r1", "/start"), "lang:ru").await;
+        assert_eq!(hello.last().unwrap()["interactive"]["type"], "button", "two languages: reply buttons");
+        exchange(&running, &api, reply_to("wamid.r2", "lang:ru"), "consent:yes").await;
+        let menu = exchange(&running, &api, reply_to("wamid.r3", "consent:yes"), "menu:services").await;
+        let menu = menu.last().unwrap();
+        assert_eq!(menu["interactive"]["type"], "list", "six menu entries: a list");
+        assert_eq!(menu["interactive"]["action"]["button"], "Выбрать");
+        assert!(words(menu).contains("Чем могу помочь"), "{menu:#?}");
+
+        let regions = exchange(&running, &api, pick("wamid.r4", "menu:services"), "svc:r:astana").await;
+        assert_eq!(choices(regions.last().unwrap()).len(), 9, "8 regions and more, within a list's 10 rows");
+        // Ten topics and three more choices: a list of ten, and the rest under "more".
+        let topics = exchange(&running, &api, pick("wamid.r5", "svc:r:astana"), "menu:open").await;
+        let (first, more) = (&topics[topics.len() - 2], &topics[topics.len() - 1]);
+        assert_eq!((choices(first).len(), choices(more).len()), (10, 3), "{topics:#?}");
+        assert!(words(first).contains("Запомнила регион"), "{first:#?}");
+        assert_eq!(more["interactive"]["action"]["button"], "Выбрать ▶");
+        for m in &topics {
+            for title in m["interactive"]["action"]["sections"][0]["rows"].as_array().into_iter().flatten() {
+                assert!(title["title"].as_str().unwrap().chars().count() <= 24, "{title}");
+            }
+        }
+
+        let found =
+            exchange(&running, &api, text("wamid.r6", "как получить пособие"), "svc:e:benefit-raising-child").await;
+        assert!(words(found.last().unwrap()).contains("Вот что нашла"), "{found:#?}");
+        let card =
+            exchange(&running, &api, pick("wamid.r7", "svc:e:benefit-raising-child"), "svc:n:benefit-raising-child")
+                .await;
+        let card_buttons = card.last().unwrap();
+        assert_eq!(card_buttons["interactive"]["type"], "button", "three short choices: reply buttons");
+        for b in card_buttons["interactive"]["action"]["buttons"].as_array().unwrap() {
+            assert!(b["reply"]["title"].as_str().unwrap().chars().count() <= 20, "{b}");
+        }
+        let all: String = card.iter().map(words).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("Кому:") && all.contains("Как оформить:"), "{all}");
+
+        // WhatsApp says "too many requests" once: the outbox waits and sends it then.
+        api.fail_next(&[429]);
+        let plan = exchange(&running, &api, reply_to("wamid.r8", "svc:n:benefit-raising-child"), "Ваш план").await;
+        assert!(!plan.is_empty());
+        assert_eq!(api.refused(), 1);
+        running.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_kazakh_parent_in_crisis_on_whatsapp_is_answered_by_staff_on_telegram() {
+    let db = TestDb::sqlite();
+    qamqor_tests::detector();
+    let api = GraphStandIn::start().await;
+    let telegram = qamqor_tests::telegram_api::TelegramStandIn::start().await;
+    let admin_chat = 555_001;
+    let mut config = config(&db, &api.api_url());
+    config.telegram = Some(qamqor::config::TelegramConfig {
+        token: "123:TEST".into(),
+        api_url: Some(telegram.api_url().parse().unwrap()),
+        webhook: None,
+    });
+    config.duty.admins = vec![qamqor_flows::Address::new(qamqor_flows::Channel::Telegram, admin_chat.to_string())];
+    let running = app::start(config).await.expect("qamqor starts");
+
+    exchange(&running, &api, text("wamid.k1", "/start"), "lang:kk").await;
+    exchange(&running, &api, reply_to("wamid.k2", "lang:kk"), "consent:yes").await;
+    exchange(&running, &api, reply_to("wamid.k3", "consent:yes"), "menu:services").await;
+    let safety =
+        exchange(&running, &api, text("wamid.k4", "бүгін түнде барлық дәрілерді ішемін, қош болыңыздар"), "112").await;
+    assert!(!safety.iter().any(|m| words(m).contains("дәрілерді")), "never repeats the parent's words");
+
+    // The admin hears of it in Telegram and takes it there.
+    let note = telegram.wait_for_sent(admin_chat, 1, WAIT).await;
+    let note = note.last().unwrap();
+    let (_, take) =
+        note.buttons.iter().flatten().find(|(_, d)| d.starts_with("take:")).cloned().expect("a Take button");
+    let before = api.sent_to(PARENT).len();
+    telegram.user_presses(admin_chat, note.message_id, &take);
+    let joined = api.wait_for(PARENT, before + 1, WAIT).await;
+    assert!(words(&joined[before]).contains("байланыста"), "{joined:#?}");
+    let history = telegram.wait_for_sent(admin_chat, 2, WAIT).await;
+    assert!(history.iter().any(|m| m.text.contains("бүгін түнде")), "the admin sees the parent's words: {history:#?}");
+
+    // Both ways across the channels: the parent's words reach Telegram, the admin's WhatsApp.
+    assert_eq!(
+        post_signed(&running, &delivery(vec![text("wamid.k5", "жалғызбын, күйеуім кетіп қалды")], vec![])).await,
+        200
+    );
+    let relayed = telegram.wait_for_sent(admin_chat, 3, WAIT).await;
+    assert!(relayed.last().unwrap().text.contains("жалғызбын"), "{relayed:#?}");
+    // The admin's words reach the parent on WhatsApp.
+    let before = api.sent_to(PARENT).len();
+    telegram.user_sends_text(admin_chat, "Сізбен біргемін. Қазір қасыңызда кім бар?");
+    let sent = api.wait_for(PARENT, before + 1, WAIT).await;
+    assert!(sent[before..].iter().any(|m| words(m).contains("Сізбен біргемін")), "{sent:#?}");
+    running.stop().await;
 }

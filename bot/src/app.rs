@@ -65,8 +65,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         None => tracing::warn!("no Telegram configured: set TELEGRAM_BOT_TOKEN, or try `qamqor chat`"),
     }
     if let Some(whatsapp_config) = &config.whatsapp {
+        let whatsapp = crate::whatsapp::Whatsapp::new(whatsapp_config);
+        let db = engine.db().clone();
+        tasks.spawn(outbox::run(db, Channel::Whatsapp, whatsapp, wakers.whatsapp.clone(), stopped.clone()));
         router = router.merge(crate::whatsapp::webhook(intake.clone(), whatsapp_config));
-        tracing::info!("WhatsApp webhook at /webhooks/whatsapp");
+        tracing::info!("WhatsApp connected: webhook at /webhooks/whatsapp");
     }
 
     tasks.spawn(housekeeping(engine.clone(), intake, stopped.clone()));

@@ -91,7 +91,10 @@ mod tests {
     use super::*;
 
     fn buttons() -> Vec<OutButton> {
-        ["Қазақша", "Русский"].iter().map(|l| OutButton { label: l.to_string(), data: l.to_string() }).collect()
+        ["Қазақша", "Русский"]
+            .iter()
+            .map(|l| OutButton { label: l.to_string(), data: l.to_string(), short: None })
+            .collect()
     }
 
     #[test]

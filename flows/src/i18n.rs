@@ -90,11 +90,24 @@ impl Texts {
             .iter()
             .map(|row| {
                 row.iter()
-                    .map(|b| OutButton { label: self.render(label_lang, &b.label), data: b.action.encode() })
+                    .map(|b| OutButton {
+                        label: self.render(label_lang, &b.label),
+                        data: b.action.encode(),
+                        short: self.short(label_lang, &b.label),
+                    })
                     .collect()
             })
             .collect();
-        Outgoing { text, buttons, replaces: None }
+        let list_button = self.render(label_lang, &Msg::new("list-button"));
+        Outgoing { text, buttons, replaces: None, list_button }
+    }
+
+    /// A label's short form, where its Fluent message has one (`.short`).
+    fn short(&self, lang: Lang, msg: &Msg) -> Option<String> {
+        let bundle = self.bundle(lang);
+        let pattern = bundle.get_message(msg.id)?.get_attribute("short")?.value();
+        let mut errors = Vec::new();
+        Some(bundle.format_pattern(pattern, None, &mut errors).into_owned())
     }
 }
 
@@ -194,6 +207,30 @@ mod tests {
             let mut embedded: Vec<String> = FILES.iter().map(|(n, _, _)| n.to_string()).collect();
             embedded.sort();
             assert_eq!(on_disk, embedded, "locales/{lang}");
+        }
+    }
+
+    #[test]
+    fn short_labels_fit_a_whatsapp_button() {
+        for (name, kk, ru) in FILES {
+            for source in [kk, ru] {
+                let resource = fluent_syntax::parser::parse(*source).expect("Fluent file parses");
+                for entry in resource.body {
+                    let ast::Entry::Message(m) = entry else { continue };
+                    for attribute in m.attributes.iter().filter(|a| a.id.name == "short") {
+                        let text: String = attribute
+                            .value
+                            .elements
+                            .iter()
+                            .map(|e| match e {
+                                ast::PatternElement::TextElement { value } => *value,
+                                _ => "",
+                            })
+                            .collect();
+                        assert!(text.chars().count() <= 20, "{name}.ftl: {}.short is over 20 characters", m.id.name);
+                    }
+                }
+            }
         }
     }
 

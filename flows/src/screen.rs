@@ -243,12 +243,19 @@ pub struct Outgoing {
     /// The channel's id of a message this one replaces (edited in place where possible).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// What opens a list of choices where a channel folds buttons into one (WhatsApp).
+    #[serde(default)]
+    pub list_button: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutButton {
     pub label: String,
     pub data: String,
+    /// A shorter label, written in the Fluent files (`.short`), for channels that allow
+    /// fewer characters (WhatsApp: 20 on a button, 24 in a list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short: Option<String>,
 }
 
 #[cfg(test)]

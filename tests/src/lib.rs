@@ -3,6 +3,7 @@
 //! goes through the real engine and outbox, and stand-ins for the messengers' APIs.
 
 pub mod telegram_api;
+pub mod whatsapp_api;
 
 use qamqor::outbox::{Deliver, DeliveryError, deliver_due};
 use qamqor_flows::{Address, Channel, Clock, Db, Duty, Engine, Event, Inbound, Media, Outgoing};

@@ -272,14 +272,15 @@ fn choices(m: &Value) -> Vec<String> {
     }
 }
 
-/// Sends the parent's event and waits until the last message sent back offers `expect`
+/// Sends a person's event and waits until the last message sent back offers `expect`
 /// (or, with no choices expected, says `expect`).
 async fn exchange(running: &Running, api: &GraphStandIn, m: Value, expect: &str) -> Vec<Value> {
-    let before = api.sent_to(PARENT).len();
+    let who = m["from"].as_str().unwrap().to_string();
+    let before = api.sent_to(&who).len();
     assert_eq!(post_signed(running, &delivery(vec![m], vec![])).await, 200);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let sent = api.sent_to(PARENT);
+        let sent = api.sent_to(&who);
         let new = sent[before.min(sent.len())..].to_vec();
         if new.last().is_some_and(|last| choices(last).iter().any(|c| c == expect) || words(last).contains(expect)) {
             return new;
@@ -402,4 +403,61 @@ async fn a_kazakh_parent_in_crisis_on_whatsapp_is_answered_by_staff_on_telegram(
     let sent = api.wait_for(PARENT, before + 1, WAIT).await;
     assert!(sent[before..].iter().any(|m| words(m).contains("Сізбен біргемін")), "{sent:#?}");
     running.stop().await;
+}
+
+/// The same message from someone else.
+fn from(who: &str, mut m: Value) -> Value {
+    m["from"] = json!(who);
+    m
+}
+
+#[tokio::test]
+async fn a_russian_parent_in_crisis_is_answered_by_a_psychologist_on_whatsapp() {
+    for db in TestDb::all().await {
+        qamqor_tests::detector();
+        let api = GraphStandIn::start().await;
+        let admin = "77019998877";
+        let mut config = config(&db, &api.api_url());
+        config.duty.admins = vec![qamqor_flows::Address::new(qamqor_flows::Channel::Whatsapp, admin)];
+        let running = app::start(config).await.expect("qamqor starts");
+
+        exchange(&running, &api, text("wamid.p1", "/start"), "lang:ru").await;
+        exchange(&running, &api, reply_to("wamid.p2", "lang:ru"), "consent:yes").await;
+        exchange(&running, &api, reply_to("wamid.p3", "consent:yes"), "menu:talk").await;
+        let before = api.sent_to(admin).len();
+        let safety =
+            exchange(&running, &api, text("wamid.p4", "Не хочу больше жить. Всем будет лучше без меня"), "112").await;
+        assert!(!safety.iter().any(|m| words(m).contains("лучше без меня")), "never repeats the parent's words");
+
+        // The admin hears of it on WhatsApp, with a Take button, and takes it there.
+        let note = api.wait_for(admin, before + 1, WAIT).await;
+        let note = note.last().unwrap();
+        let take = choices(note).into_iter().find(|c| c.starts_with("take:")).expect("a Take button");
+        assert!(!words(note).contains(PARENT), "staff see the pseudonym only: {note}");
+        let history = exchange(&running, &api, from(admin, reply_to("wamid.a1", &take)), "лучше без меня").await;
+        assert!(!history.is_empty());
+        let joined = api.sent_to(PARENT);
+        assert!(words(joined.last().unwrap()).contains("на связи"), "{joined:#?}");
+
+        // Both ways.
+        let before = api.sent_to(admin).len();
+        assert_eq!(
+            post_signed(&running, &delivery(vec![text("wamid.p5", "муж ушёл, я одна с ребёнком")], vec![])).await,
+            200
+        );
+        let relayed = api.wait_for(admin, before + 1, WAIT).await;
+        assert!(words(relayed.last().unwrap()).contains("муж ушёл"), "{relayed:#?}");
+        let before = api.sent_to(PARENT).len();
+        assert_eq!(
+            post_signed(
+                &running,
+                &delivery(vec![from(admin, text("wamid.a2", "Я здесь, с вами. Вы сейчас в безопасности?"))], vec![])
+            )
+            .await,
+            200
+        );
+        let answer = api.wait_for(PARENT, before + 1, WAIT).await;
+        assert!(words(answer.last().unwrap()).contains("Я здесь, с вами"), "{answer:#?}");
+        running.stop().await;
+    }
 }

@@ -17,7 +17,7 @@ pub fn my_data(guide: &Guide, user: &User) -> Screen {
     };
     let lang = user.language.unwrap_or(Lang::Ru);
     let region = match user.region.as_deref().and_then(|r| guide.catalog.region(r)) {
-        Some(region) => Msg::new("label").text("text", region.name(lang)),
+        Some(region) => Msg::plain(region.name(lang)),
         None => Msg::new("mydata-region-none"),
     };
     let msg = Msg::new("mydata")

@@ -27,6 +27,11 @@ impl Msg {
         self
     }
 
+    /// Text that is already in the reader's language (from the catalogue), shown as is.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Msg::new("label").text("text", text)
+    }
+
     pub fn msg(mut self, name: &'static str, value: Msg) -> Self {
         self.args.push((name, Arg::Msg(value)));
         self

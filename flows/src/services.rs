@@ -26,12 +26,12 @@ fn nav(label: &'static str, to: Nav) -> Button {
 
 /// A button whose label is catalogue text, already in the parent's language.
 fn labelled(label: &str, to: Nav) -> Button {
-    Button { label: Msg::new("label").text("text", label), action: Action::Services(to) }
+    Button { label: Msg::plain(label), action: Action::Services(to) }
 }
 
-/// Text from the catalogue, already in the parent's language.
-fn plain(text: impl Into<String>) -> Msg {
-    Msg::new("label").text("text", text)
+/// An entry's steps, numbered as the card shows them.
+fn numbered(steps: &[String]) -> String {
+    steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect::<Vec<_>>().join("\n")
 }
 
 fn lang(user: &User) -> Lang {
@@ -139,7 +139,7 @@ fn due(e: &Entry) -> String {
 fn card(guide: &Guide, user: &User, e: &Entry) -> Screen {
     let lang = lang(user);
     let l = e.local(lang);
-    let mut screen = Screen::of(plain(&l.title));
+    let mut screen = Screen::of(Msg::plain(&l.title));
     match e.status {
         Status::Planned => screen.parts.push(Msg::new("services-planned").text("due", due(e))),
         Status::Pilot => {
@@ -149,13 +149,12 @@ fn card(guide: &Guide, user: &User, e: &Entry) -> Screen {
         }
         Status::Exists => {}
     }
-    let steps: Vec<String> = l.steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
-    screen.parts.push(plain(&l.summary));
+    screen.parts.push(Msg::plain(&l.summary));
     screen.parts.push(Msg::new("services-who").text("text", &l.eligible));
     let how = if e.status == Status::Planned { "services-now" } else { "services-how" };
-    screen.parts.push(Msg::new(how).text("steps", steps.join("\n")));
+    screen.parts.push(Msg::new(how).text("steps", numbered(&l.steps)));
     if !e.links.is_empty() {
-        screen.parts.push(plain(e.links.join("\n")));
+        screen.parts.push(Msg::plain(e.links.join("\n")));
     }
     screen.parts.push(Msg::new("services-as-of").text("date", as_of(&e.as_of)));
     if e.status != Status::Planned {
@@ -175,8 +174,7 @@ fn as_of(date: &str) -> String {
 /// one singled out, and a person to ask if they get stuck.
 fn next(user: &User, e: &Entry) -> Decision {
     let l = e.local(lang(user));
-    let steps: Vec<String> = l.steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect();
-    let screen = Screen::of(Msg::new("services-next").text("title", &l.title).text("steps", steps.join("\n")))
+    let screen = Screen::of(Msg::new("services-next").text("title", &l.title).text("steps", numbered(&l.steps)))
         .row(vec![nav("services-ask", Nav::Ask(e.id.clone()))])
         .row(vec![nav("services-topics", Nav::Home), Button::new("menu-open", Action::Menu(MenuItem::Open))]);
     Decision::show(Some(user), State::Menu, screen)

@@ -140,15 +140,15 @@ impl Guide {
     /// The lexical ranking alone: per entry, the share of the question's weight it
     /// matches (0 to 1).
     pub fn lexical(&self, question: &str) -> Vec<f32> {
-        let mut scores = vec![0.0f32; self.catalog.entries.len()];
+        let entries = self.catalog.entries.len();
         let readings = terms(question);
-        // Each word is matched in whichever reading matches best.
-        let mut best: Vec<f32> = vec![0.0; scores.len()];
+        let mut scores = vec![0.0f32; entries];
         let mut total = 0.0;
-        let unknown_idf = 0.5 * (1.0 + scores.len() as f32).ln();
+        let unknown_idf = 0.5 * (1.0 + entries as f32).ln();
         let words = readings.iter().map(Vec::len).max().unwrap_or(0);
         for w in 0..words {
-            let mut word_best = vec![0.0f32; scores.len()];
+            // Each word is matched in whichever reading, and by whichever term, matches best.
+            let mut word_best = vec![0.0f32; entries];
             let mut word_idf = 0.0f32;
             for reading in &readings {
                 for term in reading.get(w).into_iter().flatten() {
@@ -165,14 +165,12 @@ impl Guide {
             // A word that matches nothing still counts, as half the rarest word would:
             // the question may be about something no entry speaks of.
             total += if word_idf > 0.0 { word_idf } else { unknown_idf };
-            for (b, w) in best.iter_mut().zip(&word_best) {
-                *b += w;
+            for (s, w) in scores.iter_mut().zip(&word_best) {
+                *s += w;
             }
         }
         if total > 0.0 {
-            for (s, b) in scores.iter_mut().zip(best) {
-                *s = b / total;
-            }
+            scores.iter_mut().for_each(|s| *s /= total);
         }
         scores
     }
@@ -247,13 +245,12 @@ fn embed_entries(
     let texts: Vec<String> = catalog.entries.iter().flat_map(|e| [passage(&e.kk), passage(&e.ru)]).collect();
     let missing: Vec<&String> = texts.iter().filter(|t| !known.contains_key(&key(t))).collect();
     let fresh = missing.par_iter().map(|t| Ok((key(t), embedder.embed(t)?))).collect::<anyhow::Result<Vec<_>>>()?;
-    if let Some(path) = cache.filter(|_| !fresh.is_empty()) {
-        known.extend(fresh);
-        if let Err(error) = write_cache(path, &known) {
-            tracing::warn!(%error, path = %path.display(), "the catalogue's embeddings could not be cached");
-        }
-    } else {
-        known.extend(fresh);
+    let changed = !fresh.is_empty();
+    known.extend(fresh);
+    if let Some(path) = cache.filter(|_| changed)
+        && let Err(error) = write_cache(path, &known)
+    {
+        tracing::warn!(%error, path = %path.display(), "the catalogue's embeddings could not be cached");
     }
     Ok(texts.chunks(2).map(|pair| pair.iter().map(|t| known[&key(t)].clone()).collect()).collect())
 }

@@ -10,7 +10,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn text(address: &Address, id: &str, text: &str) -> Inbound {
-    Inbound { address: address.clone(), external_id: id.into(), event: Event::Text { text: text.into() } }
+    Inbound {
+        address: address.clone(),
+        external_id: id.into(),
+        event: Event::Text { text: text.into() },
+        sent_at: None,
+    }
 }
 
 #[tokio::test]
@@ -87,8 +92,8 @@ async fn queue(engine: &qamqor_flows::Engine, chat: &str, texts: &[&str]) {
     let address = Address::new(Channel::Terminal, chat);
     let mut tx = engine.db().begin().await.unwrap();
     for t in texts {
-        let message = Outgoing { text: t.to_string(), buttons: vec![], replaces: None, list_button: String::new() };
-        storage::enqueue(&mut tx, &address, &message, now_ms()).await.unwrap();
+        let message = Outgoing { text: t.to_string(), ..Outgoing::default() };
+        storage::enqueue(&mut tx, &address, &message, false, now_ms()).await.unwrap();
     }
     tx.commit().await.unwrap();
 }

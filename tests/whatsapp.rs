@@ -17,6 +17,7 @@ use std::time::Duration;
 const SECRET: &str = "app-secret-for-tests";
 const VERIFY: &str = "verify-token-for-tests";
 const PARENT: &str = "77011234567";
+const TEMPLATE: &str = "qamqor_new_message";
 
 fn config(db: &TestDb, api_url: &str) -> Config {
     Config {
@@ -29,6 +30,8 @@ fn config(db: &TestDb, api_url: &str) -> Config {
             app_secret: SECRET.into(),
             verify_token: VERIFY.into(),
             api_url: api_url.into(),
+            template_kk: Some(TEMPLATE.into()),
+            template_ru: Some(TEMPLATE.into()),
         }),
         duty: Default::default(),
     }
@@ -62,8 +65,10 @@ fn delivery(messages: Vec<Value>, statuses: Vec<Value>) -> Value {
     })
 }
 
+/// A message from the parent, sent just now.
 fn message(id: &str, kind: &str, content: Value) -> Value {
-    let mut m = json!({"from": PARENT, "id": id, "timestamp": "1763800000", "type": kind});
+    let now = qamqor_flows::storage::now_ms() / 1000;
+    let mut m = json!({"from": PARENT, "id": id, "timestamp": now.to_string(), "type": kind});
     m[kind] = content;
     m
 }
@@ -421,6 +426,8 @@ async fn a_russian_parent_in_crisis_is_answered_by_a_psychologist_on_whatsapp() 
         config.duty.admins = vec![qamqor_flows::Address::new(qamqor_flows::Channel::Whatsapp, admin)];
         let running = app::start(config).await.expect("qamqor starts");
 
+        // The admin looked at the queue today, so WhatsApp lets Qamqor write to them.
+        exchange(&running, &api, from(admin, text("wamid.a0", "/queue")), "Открытых обращений нет").await;
         exchange(&running, &api, text("wamid.p1", "/start"), "lang:ru").await;
         exchange(&running, &api, reply_to("wamid.p2", "lang:ru"), "consent:yes").await;
         exchange(&running, &api, reply_to("wamid.p3", "consent:yes"), "menu:talk").await;
@@ -459,5 +466,112 @@ async fn a_russian_parent_in_crisis_is_answered_by_a_psychologist_on_whatsapp() 
         let answer = api.wait_for(PARENT, before + 1, WAIT).await;
         assert!(words(answer.last().unwrap()).contains("Я здесь, с вами"), "{answer:#?}");
         running.stop().await;
+    }
+}
+
+/// A day passes in the parent's chat: everything they wrote is now 25 hours old.
+async fn a_day_passes(pool: &sqlx::AnyPool, chat: &str) {
+    let day = 25 * 3600 * 1000_i64;
+    sqlx::query("UPDATE inbox SET sent_at = sent_at - $1, received_at = received_at - $1 WHERE chat = $2")
+        .bind(day)
+        .bind(chat)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn after_a_day_of_silence_staff_replies_wait_and_a_template_asks_the_parent_back() {
+    // A fresh database for each: the Telegram stand-in numbers its updates from 1 again.
+    for (lang, words_of) in [
+        ("kk", ("бүгін түнде барлық дәрілерді ішемін", "Сәлем, мен осындамын", "Ертең де осындамын", "Қалыңыз қалай?")),
+        (
+            "ru",
+            ("сегодня ночью выпью все таблетки, прощайте", "Здравствуйте, я на связи", "Я рядом и завтра", "Как вы?"),
+        ),
+    ] {
+        for db in TestDb::all().await {
+            qamqor_tests::detector();
+            let (crisis, first, second, third) = words_of;
+            let api = GraphStandIn::start().await;
+            let telegram = qamqor_tests::telegram_api::TelegramStandIn::start().await;
+            let admin_chat = 555_002;
+            let mut config = config(&db, &api.api_url());
+            config.telegram = Some(qamqor::config::TelegramConfig {
+                token: "123:TEST".into(),
+                api_url: Some(telegram.api_url().parse().unwrap()),
+                webhook: None,
+            });
+            config.duty.admins =
+                vec![qamqor_flows::Address::new(qamqor_flows::Channel::Telegram, admin_chat.to_string())];
+            let running = app::start(config).await.expect("qamqor starts");
+            let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+            let parent = "77015550001".to_string();
+            let id = |n: u32| format!("wamid.w{lang}{n}");
+
+            exchange(&running, &api, from(&parent, text(&id(1), "/start")), &format!("lang:{lang}")).await;
+            exchange(&running, &api, from(&parent, reply_to(&id(2), &format!("lang:{lang}"))), "consent:yes").await;
+            exchange(&running, &api, from(&parent, reply_to(&id(3), "consent:yes")), "menu:services").await;
+            exchange(&running, &api, from(&parent, text(&id(4), crisis)), "112").await;
+            let note = telegram.wait_for_sent(admin_chat, 1, WAIT).await;
+            let note = note.last().unwrap();
+            let (_, take) = note.buttons.iter().flatten().find(|(_, d)| d.starts_with("take:")).cloned().unwrap();
+            let before = api.sent_to(&parent).len();
+            telegram.user_presses(admin_chat, note.message_id, &take);
+            api.wait_for(&parent, before + 1, WAIT).await;
+            let told = telegram.wait_for_sent(admin_chat, 2, WAIT).await.len();
+
+            // The parent goes quiet for a day. The admin's two messages wait; WhatsApp gets
+            // the template, once, in the parent's language; the admin hears why, once.
+            a_day_passes(&pool, &parent).await;
+            let before = api.sent_to(&parent).len();
+            telegram.user_sends_text(admin_chat, first);
+            let template = api.wait_for(&parent, before + 1, WAIT).await;
+            let template = template.last().unwrap();
+            assert_eq!(template["type"], "template", "{template:#}");
+            assert_eq!(template["template"]["name"], TEMPLATE);
+            assert_eq!(template["template"]["language"]["code"], lang);
+            let away = telegram.wait_for_sent(admin_chat, told + 1, WAIT).await;
+            let away = &away.last().unwrap().text;
+            assert!(away.contains("WhatsApp") && !away.contains(&parent), "{away}");
+            telegram.user_sends_text(admin_chat, second);
+            let held = "SELECT COUNT(*) FROM outbox WHERE held_at IS NOT NULL AND failed_at IS NULL";
+            for _ in 0..200 {
+                if scalar(&pool, held).await == 2 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert_eq!(scalar(&pool, held).await, 2, "both of the admin's messages wait");
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            assert_eq!(api.sent_to(&parent).len(), before + 1, "nothing but the template reached the parent");
+            assert_eq!(telegram.sent_to(admin_chat).len(), told + 1, "the admin was told once");
+
+            // The parent taps the template's quick reply: the window opens and the waiting
+            // messages arrive, in order, before anything else.
+            let tap = message(&id(5), "button", json!({"payload": "Көрсету", "text": "Көрсету"}));
+            post_signed(&running, &delivery(vec![from(&parent, tap)], vec![])).await;
+            let got = api.wait_for(&parent, before + 3, WAIT).await;
+            assert!(words(&got[before + 1]).contains(first), "{got:#?}");
+            assert!(words(&got[before + 2]).contains(second), "{got:#?}");
+            assert_eq!(scalar(&pool, held).await, 0);
+            assert_eq!(got.iter().filter(|m| m["type"] == "template").count(), 1, "one template per silence");
+
+            // Meta may see the window closed when Qamqor did not (a send retried for a
+            // day): the message is kept, not failed, and goes when the parent writes.
+            api.refuse_next_as_outside_the_window();
+            let before = api.sent_to(&parent).len();
+            telegram.user_sends_text(admin_chat, third);
+            for _ in 0..200 {
+                if scalar(&pool, held).await == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert_eq!((scalar(&pool, held).await, api.refused()), (1, 1), "kept for later");
+            exchange(&running, &api, from(&parent, text(&id(6), "/menu")), "menu:services").await;
+            assert!(api.sent_to(&parent)[before..].iter().any(|m| words(m).contains(third)));
+            running.stop().await;
+        }
     }
 }

@@ -76,6 +76,8 @@ impl Config {
                 app_secret,
                 verify_token,
                 api_url: get("WHATSAPP_API_URL").unwrap_or_else(|| DEFAULT_API_URL.into()),
+                template_kk: get("WHATSAPP_TEMPLATE_KK"),
+                template_ru: get("WHATSAPP_TEMPLATE_RU"),
             }),
             _ => bail!(
                 "WhatsApp needs all of WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and \
@@ -158,6 +160,7 @@ mod tests {
         ];
         let c = config(&all).unwrap().whatsapp.unwrap();
         assert_eq!((c.phone_number_id.as_str(), c.api_url.as_str()), ("1234567890", DEFAULT_API_URL));
+        assert_eq!((c.template_kk, c.template_ru), (None, None), "templates are optional");
         assert!(config(&all[..3]).is_err(), "a missing verify token is refused, not ignored");
     }
 

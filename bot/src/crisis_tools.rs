@@ -69,6 +69,7 @@ async fn bench_in(dir: &std::path::Path) -> anyhow::Result<()> {
         address: address.clone(),
         external_id: format!("bench-{n}"),
         event: Event::Text { text: text.to_string() },
+        sent_at: None,
     };
     engine.accept(&say(&psychologist, 0, &format!("/staff {code} Bench"))).await?;
     engine.process(&psychologist).await?;

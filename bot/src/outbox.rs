@@ -16,6 +16,9 @@ pub enum DeliveryError {
     Transient(String),
     /// Will never succeed: the person blocked the bot, the chat does not exist.
     Permanent(String),
+    /// Only the person can unblock it: WhatsApp's 24-hour window closed before it went
+    /// out. It waits until they write again.
+    WindowClosed,
 }
 
 /// A channel adapter's sending half.
@@ -58,6 +61,10 @@ async fn record(db: &Db, p: &Pending, result: Result<(), DeliveryError>, now: i6
         Err(DeliveryError::RetryAfter(wait)) => {
             tracing::warn!(outbox_id = p.id, wait_s = wait.as_secs(), "messenger asked to slow down");
             storage::retry_at(db, p.id, now + ms(wait), "retry_after").await?
+        }
+        Err(DeliveryError::WindowClosed) => {
+            tracing::warn!(outbox_id = p.id, "the 24-hour window closed: held until the person writes");
+            storage::hold(db, p.id, now).await?
         }
         Err(DeliveryError::Transient(error)) if now - p.created_at < ms(GIVE_UP_AFTER) => {
             tracing::warn!(outbox_id = p.id, attempts = p.attempts, %error, "delivery failed, will retry");

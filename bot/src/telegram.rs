@@ -142,6 +142,7 @@ pub fn inbound(update: &Update) -> Option<Inbound> {
         address: Address::new(Channel::Telegram, chat.0.to_string()),
         external_id: update.id.0.to_string(),
         event,
+        sent_at: None,
     })
 }
 

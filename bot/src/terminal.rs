@@ -36,7 +36,8 @@ where
     loop {
         if let Some(event) = event.take() {
             seq += 1;
-            let inbound = Inbound { address: address.clone(), external_id: format!("{run}-{seq}"), event };
+            let inbound =
+                Inbound { address: address.clone(), external_id: format!("{run}-{seq}"), event, sent_at: None };
             engine.accept(&inbound).await?;
             engine.process(&address).await?;
             let screen = Screen::default();

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use hmac::{Hmac, Mac};
 use qamqor_flows::{Address, Channel, Event, Inbound, Media, OutButton, Outgoing};
+use qamqor_models::Lang;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
@@ -39,6 +40,12 @@ pub struct WhatsappConfig {
     pub verify_token: String,
     /// `WHATSAPP_API_URL`: the Graph API, or a test stand-in.
     pub api_url: String,
+    /// `WHATSAPP_TEMPLATE_KK`, `WHATSAPP_TEMPLATE_RU`: the approved templates (language
+    /// codes `kk`, `ru`) that ask a person to write back once the 24-hour window has
+    /// closed; their wording is `whatsapp-reopen` in the Fluent files. One alone serves
+    /// both languages; with neither, held messages wait until the person writes.
+    pub template_kk: Option<String>,
+    pub template_ru: Option<String>,
 }
 
 pub const DEFAULT_API_URL: &str = "https://graph.facebook.com/v21.0";
@@ -152,6 +159,8 @@ struct Message {
     from: String,
     /// The `wamid`: unique per message, the same on every redelivery.
     id: String,
+    /// When the person sent it, in Unix seconds: the 24-hour window runs from it.
+    timestamp: Option<String>,
     #[serde(rename = "type")]
     kind: String,
     text: Option<Text>,
@@ -217,7 +226,12 @@ fn inbound(m: &Message) -> Inbound {
         "contacts" => media(Media::Contact, None),
         _ => media(Media::Other, None),
     };
-    Inbound { address: Address::new(Channel::Whatsapp, m.from.clone()), external_id: m.id.clone(), event }
+    Inbound {
+        address: Address::new(Channel::Whatsapp, m.from.clone()),
+        external_id: m.id.clone(),
+        event,
+        sent_at: m.timestamp.as_deref().and_then(|t| t.parse::<i64>().ok()).map(|s| s.saturating_mul(1000)),
+    }
 }
 
 /// The sending half: `Outgoing` messages rendered the WhatsApp way and posted to the
@@ -228,6 +242,8 @@ pub struct Whatsapp {
     /// `{api_url}/{phone_number_id}/messages`
     endpoint: String,
     token: String,
+    /// The reopening templates, as (name, language code), Kazakh then Russian.
+    templates: [Option<(String, &'static str)>; 2],
 }
 
 /// WhatsApp's limits on what a message may hold.
@@ -237,6 +253,8 @@ const BUTTONS_MAX: usize = 3;
 const BUTTON_TITLE_MAX: usize = 20;
 const ROWS_MAX: usize = 10;
 const ROW_TITLE_MAX: usize = 24;
+/// Meta's error code for a free-form message outside the 24-hour window.
+const WINDOW_CLOSED: i64 = 131047;
 /// How long to wait after a 429 that names no time.
 const DEFAULT_RETRY: Duration = Duration::from_secs(2);
 
@@ -244,7 +262,22 @@ impl Whatsapp {
     pub fn new(config: &WhatsappConfig) -> Whatsapp {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("a TLS-capable client");
         let endpoint = format!("{}/{}/messages", config.api_url.trim_end_matches('/'), config.phone_number_id);
-        Whatsapp { http, endpoint, token: config.token.clone() }
+        let templates = [(&config.template_kk, "kk"), (&config.template_ru, "ru")]
+            .map(|(name, code)| name.as_ref().map(|n| (n.clone(), code)));
+        if templates.iter().all(Option::is_none) {
+            tracing::warn!(
+                "no WHATSAPP_TEMPLATE_KK or WHATSAPP_TEMPLATE_RU: people silent for 24 hours cannot be asked to \
+                 write back, and messages to them wait until they do"
+            );
+        }
+        Whatsapp { http, endpoint, token: config.token.clone(), templates }
+    }
+
+    /// The template that asks a person to write back, in their language if there is one.
+    fn template(&self, lang: Lang) -> Option<&(String, &'static str)> {
+        let [kk, ru] = &self.templates;
+        let (own, other) = if lang == Lang::Kk { (kk, ru) } else { (ru, kk) };
+        own.as_ref().or(other.as_ref())
     }
 
     async fn post(&self, payload: &serde_json::Value) -> Result<(), DeliveryError> {
@@ -261,10 +294,12 @@ impl Whatsapp {
             .map_or(DEFAULT_RETRY, Duration::from_secs);
         // Meta's error text names the problem, never the message: safe to keep.
         let error = response.text().await.unwrap_or_default();
+        let code = serde_json::from_str::<serde_json::Value>(&error).ok().and_then(|e| e["error"]["code"].as_i64());
         let error = format!("Graph API {status}: {}", error.chars().take(300).collect::<String>());
-        Err(match status.as_u16() {
-            429 => DeliveryError::RetryAfter(wait),
-            500..=599 => DeliveryError::Transient(error),
+        Err(match (status.as_u16(), code) {
+            (429, _) => DeliveryError::RetryAfter(wait),
+            (500..=599, _) => DeliveryError::Transient(error),
+            (_, Some(WINDOW_CLOSED)) => DeliveryError::WindowClosed,
             _ => DeliveryError::Permanent(error),
         })
     }
@@ -274,6 +309,17 @@ impl Deliver for Whatsapp {
     /// A screen may take several WhatsApp messages (long text, more than ten choices);
     /// they go in order, and a failure part-way sends the whole screen again later.
     async fn deliver(&self, chat: &str, message: &Outgoing) -> Result<(), DeliveryError> {
+        if let Some(lang) = message.reopen {
+            let Some((name, code)) = self.template(lang) else {
+                return Err(DeliveryError::Permanent(
+                    "the 24-hour window is closed and no template is configured".into(),
+                ));
+            };
+            let template = json!({"name": name, "language": {"code": code}});
+            let payload =
+                json!({"messaging_product": "whatsapp", "to": chat, "type": "template", "template": template});
+            return self.post(&payload).await;
+        }
         for payload in render(chat, message) {
             self.post(&payload).await?;
         }
@@ -380,7 +426,9 @@ mod tests {
     }
 
     fn outgoing(text: &str, buttons: Vec<OutButton>) -> Outgoing {
-        Outgoing { text: text.into(), buttons: vec![buttons], replaces: None, list_button: "Выбрать".into() }
+        Outgoing {
+            text: text.into(), buttons: vec![buttons], list_button: "Выбрать".into(), ..Outgoing::default()
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::conversation::{Decision, Effect, Understood, decide};
 use crate::duty::{self, Duty};
 use crate::i18n::Texts;
 use crate::inbound::{Address, Event, Inbound};
-use crate::screen::{Msg, Screen};
+use crate::screen::{Msg, Outgoing, Screen};
 use crate::state::State;
 use crate::storage::{self, Db, Role, User};
 use crate::{sla, staff};
@@ -16,6 +16,16 @@ use qamqor_models::detector::Detector;
 use qamqor_models::search::Guide;
 use sqlx::AnyConnection;
 use std::sync::Arc;
+
+/// Whether a message went out, or waits because WhatsApp's 24-hour window is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    Now,
+    /// `first` when nothing was waiting before: the person was just asked to write back.
+    Held {
+        first: bool,
+    },
+}
 
 /// What time it is, in UTC milliseconds: the system clock, or a test's.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -159,7 +169,31 @@ impl Engine {
         Ok(())
     }
 
-    /// Sends a screen to an address, in a language: an outbox row in this transaction.
+    /// The one way a message leaves the engine: an outbox row in this transaction. On
+    /// WhatsApp, when the person has not written for 24 hours, it is held until they do,
+    /// and the first one held brings the template that asks them to write back.
+    async fn post(
+        &self,
+        conn: &mut AnyConnection,
+        to: &Address,
+        lang: Lang,
+        out: &Outgoing,
+        now: i64,
+    ) -> anyhow::Result<Sent> {
+        if storage::window_open(conn, to, now).await? {
+            storage::enqueue(conn, to, out, false, now).await?;
+            return Ok(Sent::Now);
+        }
+        let first = !storage::holding(conn, to).await?;
+        storage::enqueue(conn, to, out, true, now).await?;
+        if first {
+            let template = self.texts.outgoing(Some(lang), &Screen::new("whatsapp-reopen"));
+            storage::enqueue(conn, to, &Outgoing { reopen: Some(lang), ..template }, false, now).await?;
+        }
+        Ok(Sent::Held { first })
+    }
+
+    /// Sends a screen to an address, in a language.
     async fn tell_at(
         &self,
         conn: &mut AnyConnection,
@@ -167,9 +201,8 @@ impl Engine {
         lang: Lang,
         screen: &Screen,
         now: i64,
-    ) -> anyhow::Result<()> {
-        let out = self.texts.outgoing(Some(lang), screen);
-        Ok(storage::enqueue(conn, to, &out, now).await?)
+    ) -> anyhow::Result<Sent> {
+        self.post(conn, to, lang, &self.texts.outgoing(Some(lang), screen), now).await
     }
 
     /// Sends a screen to a person, in their language.
@@ -180,7 +213,8 @@ impl Engine {
         screen: Screen,
         now: i64,
     ) -> anyhow::Result<()> {
-        self.tell_at(conn, &to.address, to.language.unwrap_or(Lang::Ru), &screen, now).await
+        self.tell_at(conn, &to.address, to.language.unwrap_or(Lang::Ru), &screen, now).await?;
+        Ok(())
     }
 
     /// Sends a screen to the other side of a case.
@@ -190,7 +224,7 @@ impl Engine {
         to: &Party,
         screen: Screen,
         now: i64,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Sent> {
         self.tell_at(conn, &to.address, to.language, &screen, now).await
     }
 
@@ -219,7 +253,7 @@ impl Engine {
             screen.buttons.clear();
             screen.parts.push(Msg::new("staff-group-hint"));
             screen.bilingual = true;
-            storage::enqueue(conn, group, &self.texts.outgoing(Some(Lang::Kk), &screen), now).await?;
+            self.tell_at(conn, group, Lang::Kk, &screen, now).await?;
         }
         Ok(())
     }
@@ -248,7 +282,9 @@ impl Engine {
             if i == 0 {
                 out.replaces = pressed_on.clone();
             }
-            storage::enqueue(conn, address, &out, now).await?;
+            // Normally an answer to a message just written; on WhatsApp, one delivered
+            // more than a day late waits like any other.
+            self.post(conn, address, decision.lang.unwrap_or(Lang::Kk), &out, now).await?;
         }
         Ok(())
     }

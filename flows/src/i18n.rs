@@ -99,7 +99,7 @@ impl Texts {
             })
             .collect();
         let list_button = self.render(label_lang, &Msg::new("list-button"));
-        Outgoing { text, buttons, replaces: None, list_button }
+        Outgoing { text, buttons, list_button, ..Outgoing::default() }
     }
 
     /// A label's short form, where its Fluent message has one (`.short`).

@@ -50,6 +50,9 @@ pub struct Inbound {
     pub address: Address,
     pub external_id: String,
     pub event: Event,
+    /// When the person sent it, by the messenger's clock (UTC milliseconds), where that
+    /// matters: WhatsApp's 24-hour window runs from it.
+    pub sent_at: Option<i64>,
 }
 
 /// What the person did, in the engine's terms.

@@ -241,7 +241,7 @@ impl Action {
 }
 
 /// A screen rendered in a language: what the outbox stores and a channel adapter sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outgoing {
     pub text: String,
     pub buttons: Vec<Vec<OutButton>>,
@@ -251,6 +251,11 @@ pub struct Outgoing {
     /// What opens a list of choices where a channel folds buttons into one (WhatsApp).
     #[serde(default)]
     pub list_button: String,
+    /// Sent instead of the text: the approved template, in this language, that asks the
+    /// person to write back, because WhatsApp's 24-hour window has closed. The text is
+    /// the template's wording, as it should be registered with Meta.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopen: Option<Lang>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 //! to the audit log, never with message text. Staff see a parent's pseudonym only
 //! (invariant 5).
 
-use crate::cases::{self, Case, Outcome};
-use crate::engine::Engine;
+use crate::cases::{self, Case, Outcome, Party};
+use crate::engine::{Engine, Sent};
 use crate::inbound::Event;
 use crate::screen::{Action, Button, Msg, Screen};
 use crate::state::State;
@@ -237,7 +237,7 @@ async fn take(engine: &Engine, conn: &mut AnyConnection, me: &User, id: i64, now
         engine.tell(conn, me, screen, now).await?;
         if let (Some(parent), Some(psychologist)) = (&case.parent, &case.psychologist) {
             let msg = Msg::new("parent-psychologist-joined").text("name", psychologist.name.clone());
-            engine.tell_party(conn, parent, Screen::of(msg), now).await?;
+            tell_parent(engine, conn, me, parent, Screen::of(msg), now).await?;
         }
         return Ok(());
     }
@@ -276,7 +276,23 @@ async fn relay(
     storage::audit(conn, now, Some(me.id), Some(parent.id), "case_message").await?;
     let name = case.psychologist.as_ref().map_or_else(String::new, |p| p.name.clone());
     let msg = Msg::new("parent-from-psychologist").text("name", name).text("text", text);
-    engine.tell_party(conn, parent, Screen::of(msg), now).await
+    tell_parent(engine, conn, me, parent, Screen::of(msg), now).await
+}
+
+/// Tells the parent of a case something on behalf of `me`. When WhatsApp holds it (the
+/// parent has not written for a day), `me` hears why, once.
+async fn tell_parent(
+    engine: &Engine,
+    conn: &mut AnyConnection,
+    me: &User,
+    parent: &Party,
+    screen: Screen,
+    now: i64,
+) -> anyhow::Result<()> {
+    if let Sent::Held { first: true } = engine.tell_party(conn, parent, screen, now).await? {
+        engine.tell(conn, me, Screen::new("staff-parent-away"), now).await?;
+    }
+    Ok(())
 }
 
 async fn close(
@@ -303,7 +319,7 @@ async fn close(
                 .map(|n| Button { label: Msg::new("rate-n").text("n", n.to_string()), action: Action::Rate(id, n) })
                 .collect(),
         );
-        engine.tell_party(conn, parent, screen, now).await?;
+        tell_parent(engine, conn, me, parent, screen, now).await?;
     }
     Ok(())
 }

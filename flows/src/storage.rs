@@ -47,6 +47,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_region.sql"),
         include_str!("../../migrations/postgres/0004_region.sql"),
     ),
+    (
+        5,
+        "whatsapp window",
+        include_str!("../../migrations/sqlite/0005_whatsapp_window.sql"),
+        include_str!("../../migrations/postgres/0005_whatsapp_window.sql"),
+    ),
 ];
 
 /// The tables that may hold rows about a person; erasure and its test cover them all.
@@ -336,7 +342,7 @@ pub async fn erase_user(conn: &mut AnyConnection, user: &User) -> sqlx::Result<(
 pub async fn accept_inbound(db: &Db, inbound: &Inbound, now: i64) -> sqlx::Result<bool> {
     let event = serde_json::to_string(&inbound.event).expect("an event always serialises");
     let done = sqlx::query(
-        "INSERT INTO inbox (channel, external_id, chat, event, received_at) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO inbox (channel, external_id, chat, event, received_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (channel, external_id) DO NOTHING",
     )
     .bind(inbound.address.channel.as_str())
@@ -344,9 +350,53 @@ pub async fn accept_inbound(db: &Db, inbound: &Inbound, now: i64) -> sqlx::Resul
     .bind(&inbound.address.chat)
     .bind(event)
     .bind(now)
+    .bind(inbound.sent_at.map(|t| t.min(now)))
     .execute(&db.pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// WhatsApp's customer-service window: a business may write freely only this long after
+/// the person's last message; after it, only an approved template goes through.
+pub const WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// SQL: whether the outbox row `row`, if held, may go: the person has written since it
+/// was held, and within the window (after `$3`, by the messenger's clock where it gave
+/// one, as in [`window_open`]).
+fn may_go(row: &str) -> String {
+    format!(
+        "({row}.held_at IS NULL OR EXISTS (SELECT 1 FROM inbox i WHERE i.channel = {row}.channel
+            AND i.chat = {row}.chat AND COALESCE(i.sent_at, i.received_at) > $3 AND i.received_at >= {row}.held_at))"
+    )
+}
+
+/// Whether a free-form message may go to an address now: always, except on WhatsApp
+/// when the person has not written for 24 hours.
+pub async fn window_open(conn: &mut AnyConnection, to: &Address, now: i64) -> sqlx::Result<bool> {
+    if to.channel != Channel::Whatsapp {
+        return Ok(true);
+    }
+    let recent: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM inbox WHERE channel = $1 AND chat = $2 AND COALESCE(sent_at, received_at) > $3 LIMIT 1",
+    )
+    .bind(to.channel.as_str())
+    .bind(&to.chat)
+    .bind(now - WINDOW_MS)
+    .fetch_optional(conn)
+    .await?;
+    Ok(recent.is_some())
+}
+
+/// Whether messages to an address already wait for the person to write again.
+pub async fn holding(conn: &mut AnyConnection, to: &Address) -> sqlx::Result<bool> {
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE channel = $1 AND chat = $2 AND held_at IS NOT NULL AND failed_at IS NULL LIMIT 1",
+    )
+    .bind(to.channel.as_str())
+    .bind(&to.chat)
+    .fetch_optional(conn)
+    .await?;
+    Ok(held.is_some())
 }
 
 /// The oldest event of a conversation not handled yet: its inbox id and the event, or
@@ -398,15 +448,26 @@ pub async fn forget_handled(db: &Db, before: i64) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
-pub async fn enqueue(conn: &mut AnyConnection, address: &Address, message: &Outgoing, now: i64) -> sqlx::Result<()> {
+/// Puts a message in the outbox. A `held` one waits until the person writes again (the
+/// WhatsApp window is closed), then goes out before anything written after it.
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    address: &Address,
+    message: &Outgoing,
+    held: bool,
+    now: i64,
+) -> sqlx::Result<()> {
     let message = serde_json::to_string(message).expect("an outgoing message always serialises");
-    sqlx::query("INSERT INTO outbox (channel, chat, message, next_try_at, created_at) VALUES ($1, $2, $3, $4, $4)")
-        .bind(address.channel.as_str())
-        .bind(&address.chat)
-        .bind(message)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (channel, chat, message, next_try_at, created_at, held_at) VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(address.channel.as_str())
+    .bind(&address.chat)
+    .bind(message)
+    .bind(now)
+    .bind(held.then_some(now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -423,27 +484,33 @@ pub struct Pending {
 }
 
 /// Claims messages that are due on a channel: for each chat only its oldest undelivered
-/// message, so a chat's messages arrive in order. A claim is a lease: if the sender dies,
+/// message, so a chat's messages arrive in order. Held messages wait, without holding up
+/// the rest, until the person writes again. A claim is a lease: if the sender dies,
 /// another takes the message over when the lease ends.
 pub async fn claim_due(db: &Db, channel: Channel, now: i64, limit: i64, lease_ms: i64) -> sqlx::Result<Vec<Pending>> {
-    let rows = sqlx::query(
+    let query = format!(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1
          WHERE id IN (
              SELECT o.id FROM outbox o
-             WHERE o.channel = $2 AND o.failed_at IS NULL AND o.next_try_at <= $3
-               AND (o.lease_until IS NULL OR o.lease_until < $3)
+             WHERE o.channel = $2 AND o.failed_at IS NULL AND o.next_try_at <= $4
+               AND (o.lease_until IS NULL OR o.lease_until < $4)
+               AND {}
                AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.chat = o.chat
-                               AND p.failed_at IS NULL AND p.id < o.id)
-             ORDER BY o.id LIMIT $4)
-           AND (lease_until IS NULL OR lease_until < $3)
+                               AND p.failed_at IS NULL AND p.id < o.id AND {})
+             ORDER BY o.id LIMIT $5)
+           AND (lease_until IS NULL OR lease_until < $4)
          RETURNING id, chat, message, attempts, created_at",
-    )
-    .bind(now + lease_ms)
-    .bind(channel.as_str())
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
+        may_go("o"),
+        may_go("p")
+    );
+    let rows = sqlx::query(&query)
+        .bind(now + lease_ms)
+        .bind(channel.as_str())
+        .bind(now - WINDOW_MS)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
     let mut out = rows
         .into_iter()
         .map(|r| {
@@ -472,6 +539,17 @@ pub async fn retry_at(db: &Db, id: i64, at: i64, error: &str) -> sqlx::Result<()
     sqlx::query("UPDATE outbox SET next_try_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3")
         .bind(at)
         .bind(error)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Holds a message until the person writes again (the WhatsApp window closed while it
+/// waited to go out).
+pub async fn hold(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET held_at = $1, lease_until = NULL, last_error = 'window closed' WHERE id = $2")
+        .bind(now)
         .bind(id)
         .execute(&db.pool)
         .await?;

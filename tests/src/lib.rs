@@ -166,8 +166,8 @@ impl Person {
     /// Sends an event and returns everything the bot answered.
     pub async fn send(&mut self, event: Event) -> Vec<Outgoing> {
         self.seq += 1;
-        let inbound =
-            Inbound { address: self.address.clone(), external_id: format!("{:x}-{}", self.run, self.seq), event };
+        let external_id = format!("{:x}-{}", self.run, self.seq);
+        let inbound = Inbound { address: self.address.clone(), external_id, event, sent_at: None };
         assert!(self.engine.accept(&inbound).await.unwrap(), "fresh event accepted");
         self.engine.process(&self.address).await.unwrap();
         self.inbox().await

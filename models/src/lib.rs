@@ -13,6 +13,7 @@ pub mod eval;
 pub mod head;
 pub mod lang;
 pub mod model_file;
+pub mod q4;
 pub mod search;
 pub mod stem;
 pub mod text;

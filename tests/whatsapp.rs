@@ -367,14 +367,9 @@ async fn a_kazakh_parent_in_crisis_on_whatsapp_is_answered_by_staff_on_telegram(
     let api = GraphStandIn::start().await;
     let telegram = qamqor_tests::telegram_api::TelegramStandIn::start().await;
     let admin_chat = 555_001;
-    let mut config = config(&db, &api.api_url());
-    config.telegram = Some(qamqor::config::TelegramConfig {
-        token: "123:TEST".into(),
-        api_url: Some(telegram.api_url().parse().unwrap()),
-        webhook: None,
-    });
-    config.duty.admins = vec![qamqor_flows::Address::new(qamqor_flows::Channel::Telegram, admin_chat.to_string())];
-    let running = app::start(config).await.expect("qamqor starts");
+    let running = app::start(with_admin_on_telegram(config(&db, &api.api_url()), &telegram, admin_chat))
+        .await
+        .expect("qamqor starts");
 
     exchange(&running, &api, text("wamid.k1", "/start"), "lang:kk").await;
     exchange(&running, &api, reply_to("wamid.k2", "lang:kk"), "consent:yes").await;
@@ -408,6 +403,21 @@ async fn a_kazakh_parent_in_crisis_on_whatsapp_is_answered_by_staff_on_telegram(
     let sent = api.wait_for(PARENT, before + 1, WAIT).await;
     assert!(sent[before..].iter().any(|m| words(m).contains("Сізбен біргемін")), "{sent:#?}");
     running.stop().await;
+}
+
+/// Telegram connected to its stand-in, with one admin there.
+fn with_admin_on_telegram(
+    mut config: Config,
+    telegram: &qamqor_tests::telegram_api::TelegramStandIn,
+    admin_chat: i64,
+) -> Config {
+    config.telegram = Some(qamqor::config::TelegramConfig {
+        token: "123:TEST".into(),
+        api_url: Some(telegram.api_url().parse().unwrap()),
+        webhook: None,
+    });
+    config.duty.admins = vec![qamqor_flows::Address::new(qamqor_flows::Channel::Telegram, admin_chat.to_string())];
+    config
 }
 
 /// The same message from someone else.
@@ -496,14 +506,7 @@ async fn after_a_day_of_silence_staff_replies_wait_and_a_template_asks_the_paren
             let api = GraphStandIn::start().await;
             let telegram = qamqor_tests::telegram_api::TelegramStandIn::start().await;
             let admin_chat = 555_002;
-            let mut config = config(&db, &api.api_url());
-            config.telegram = Some(qamqor::config::TelegramConfig {
-                token: "123:TEST".into(),
-                api_url: Some(telegram.api_url().parse().unwrap()),
-                webhook: None,
-            });
-            config.duty.admins =
-                vec![qamqor_flows::Address::new(qamqor_flows::Channel::Telegram, admin_chat.to_string())];
+            let config = with_admin_on_telegram(config(&db, &api.api_url()), &telegram, admin_chat);
             let running = app::start(config).await.expect("qamqor starts");
             let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
             let parent = "77015550001".to_string();

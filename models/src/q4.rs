@@ -47,10 +47,6 @@ impl Q4Matrix {
         Ok(m)
     }
 
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
     /// `x · Wᵀ` for `x` of shape `[l, cols]`: `[l, rows]`, row-major.
     pub fn matmul(&self, x: &[f32], l: usize) -> Vec<f32> {
         #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]

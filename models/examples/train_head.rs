@@ -1,10 +1,14 @@
 //! Trains the distress head on the labelled set's training split and writes
 //! `models/data/distress-head.json` and `models/data/distress-neighbours.bin`.
 //! Thresholds come from 5-fold cross-validation on the training split, on the head's own
-//! out-of-fold scores OR-ed with the lexicon, as the detector runs: the best escalation
-//! recall whose false alarms on "none" stay within a budget a little under the 5 % bar
-//! (the lexicon was tuned on this split, so its share is flattered here; the margin is
-//! for that).
+//! out-of-fold scores: the best escalation recall whose false alarms on "none" stay within
+//! a budget well under the 5 % bar, counted on the training messages of the set as first
+//! written (`Example::base`), which are drawn like the held-out split and like real
+//! messages. The extras lean on hard cases on purpose and would calibrate for a harder
+//! world than the real one. The head is judged alone here because the lexicon was tuned
+//! on this split and looks better on it than it is; the budget leaves it room (on the
+//! 1,040 messages of distress-extra5.jsonl, which it was never tuned on, the lexicon
+//! alone raised 0.7 % false alarms).
 //! The held-out split is not read.
 //!
 //! cargo run --release -p qamqor-models --example train_head
@@ -17,7 +21,7 @@ use qamqor_models::model_file;
 use rayon::prelude::*;
 
 const FOLDS: usize = 5;
-const FALSE_ALARM_BUDGET: f64 = 0.03;
+const FALSE_ALARM_BUDGET: f64 = 0.02;
 const SUPPORT_RECALL_TARGET: f64 = 0.90;
 
 fn main() -> anyhow::Result<()> {
@@ -56,22 +60,27 @@ fn main() -> anyhow::Result<()> {
             a.risk >= Risk::High || a.child_safety
         })
         .collect();
+    // Escalation recall and false alarms on "none" over the messages `counted` picks, by
+    // the head alone or, as the detector runs, OR-ed with the lexicon.
+    let rates = |te: f32, tc: f32, lexicon_too: bool, counted: &dyn Fn(&eval::Example) -> bool| {
+        let (mut found, mut crises, mut alarms, mut calm) = (0, 0, 0, 0);
+        for ((e, s), lexicon) in train.iter().zip(&oof).zip(&lexicon_urgent).filter(|((e, _), _)| counted(e)) {
+            let urgent = s.escalate >= te || s.child >= tc || (lexicon_too && *lexicon);
+            if e.escalate() {
+                crises += 1;
+                found += urgent as usize;
+            } else if e.risk == Risk::None {
+                calm += 1;
+                alarms += urgent as usize;
+            }
+        }
+        (found as f64 / crises as f64, alarms as f64 / calm as f64)
+    };
     let grid: Vec<f32> = (1..100).map(|i| i as f32 / 100.0).collect();
     let mut best: Option<(f64, f64, f32, f32)> = None;
     for &te in &grid {
         for &tc in &grid {
-            let (mut found, mut crises, mut alarms, mut calm) = (0, 0, 0, 0);
-            for ((e, s), lexicon) in train.iter().zip(&oof).zip(&lexicon_urgent) {
-                let urgent = s.escalate >= te || s.child >= tc || *lexicon;
-                if e.escalate() {
-                    crises += 1;
-                    found += urgent as usize;
-                } else if e.risk == Risk::None {
-                    calm += 1;
-                    alarms += urgent as usize;
-                }
-            }
-            let (recall, false_alarm) = (found as f64 / crises as f64, alarms as f64 / calm as f64);
+            let (recall, false_alarm) = rates(te, tc, false, &|e| e.base);
             let better = match best {
                 None => true,
                 Some((r, f, ..)) => recall > r || (recall == r && false_alarm < f),
@@ -83,6 +92,8 @@ fn main() -> anyhow::Result<()> {
     }
     let (recall, false_alarm, te, tc) =
         best.ok_or_else(|| anyhow::anyhow!("no threshold keeps false alarms in budget"))?;
+    let (recall_base, false_alarm_base) = rates(te, tc, true, &|e| e.base);
+    let (recall_all, false_alarm_all) = rates(te, tc, true, &|_| true);
 
     let support_recall = |t: f32| {
         let (mut hit, mut all) = (0, 0);
@@ -95,6 +106,25 @@ fn main() -> anyhow::Result<()> {
         hit as f64 / all as f64
     };
     let ts = grid.iter().rev().copied().find(|&t| support_recall(t) >= SUPPORT_RECALL_TARGET).unwrap_or(0.5);
+
+    // Per language variant, out of fold: escalations the head finds alone / with the lexicon.
+    let mut variants: std::collections::BTreeMap<&str, [usize; 4]> = Default::default();
+    for ((e, s), lexicon) in train.iter().zip(&oof).zip(&lexicon_urgent) {
+        let head_alone = s.escalate >= te || s.child >= tc;
+        let v = variants.entry(e.variant.as_str()).or_default();
+        if e.escalate() {
+            v[0] += 1;
+            v[1] += head_alone as usize;
+            v[2] += (head_alone || *lexicon) as usize;
+        } else if e.risk == Risk::None {
+            v[3] += (head_alone || *lexicon) as usize;
+        }
+    }
+    for (variant, [all, alone, both, alarms]) in &variants {
+        println!(
+            "  {variant:<12} escalations {all}: head alone {alone}, with the lexicon {both}; false alarms {alarms}"
+        );
+    }
 
     if let Ok(dir) = std::env::var("QAMQOR_MISSES") {
         // For curating the set and the lexicon: the training messages the cross-validated
@@ -120,8 +150,14 @@ fn main() -> anyhow::Result<()> {
     let out = data.join("distress-head.json");
     std::fs::write(&out, serde_json::to_string(&head)?)?;
     std::fs::write(data.join("distress-neighbours.bin"), head.neighbours.to_bytes())?;
-    println!("cross-validated on the training split ({} messages, {FOLDS} folds, head OR lexicon):", train.len());
-    println!("  escalate recall {recall:.3}, false escalation on none {false_alarm:.3} (budget {FALSE_ALARM_BUDGET})");
+    println!("cross-validated on the training split ({} messages, {FOLDS} folds):", train.len());
+    println!(
+        "  first-written set, head alone: escalate recall {recall:.3}, false escalation {false_alarm:.3} (budget {FALSE_ALARM_BUDGET})"
+    );
+    println!(
+        "  first-written set, head OR lexicon: escalate recall {recall_base:.3}, false escalation {false_alarm_base:.3}"
+    );
+    println!("  all, head OR lexicon: escalate recall {recall_all:.3}, false escalation {false_alarm_all:.3}");
     println!("  support recall {:.3}", support_recall(ts));
     println!("thresholds: escalate {te}, child {tc}, support {ts}");
     println!("wrote {}", out.display());

@@ -7,17 +7,19 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-const FILES: &[&str] = &[
-    include_str!("../data/distress-kk.jsonl"),
-    include_str!("../data/distress-ru.jsonl"),
-    // Training examples only, written later without sight of the held-out lines.
+/// The set as first written, from which the held-out split was drawn.
+const BASE: &[&str] = &[include_str!("../data/distress-kk.jsonl"), include_str!("../data/distress-ru.jsonl")];
+/// Training examples only, written later without sight of the held-out lines and weighted
+/// to what the detector found hard: Latin scripts, indirect wording, hard negatives.
+const EXTRA: &[&str] = &[
     include_str!("../data/distress-kk-extra.jsonl"),
     include_str!("../data/distress-ru-extra.jsonl"),
     include_str!("../data/distress-extra2.jsonl"),
+    include_str!("../data/distress-extra5.jsonl"),
     // Not yet: distress-extra4.jsonl, 500 harder training messages. With the lexicon tuned
     // on its false alarms and the head retrained with it, held-out escalation recall fell
     // from 0.931 to 0.905 (false escalation 0.038 to 0.019): below the floor the held-out
-    // test holds, so it waits for a head that gains from it.
+    // test held then, so it waits for a head that gains from it.
 ];
 
 #[derive(Clone, Debug, Deserialize)]
@@ -28,6 +30,10 @@ pub struct Example {
     pub risk: Risk,
     pub child_safety: bool,
     pub split: Split,
+    /// From the set as first written (drawn like the held-out split), not from the
+    /// extras that lean on hard cases: what the head's thresholds are calibrated on.
+    #[serde(skip)]
+    pub base: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -47,12 +53,14 @@ impl Example {
 /// Every labelled example. A malformed line is a bug in the repository: it panics in
 /// tests and in `qamqor eval`, never on a parent's message.
 pub fn dataset() -> Vec<Example> {
-    FILES
-        .iter()
-        .flat_map(|f| f.lines())
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line in models/data: {e}: {l}")))
-        .collect()
+    let parse = |file: &&str, base: bool| -> Vec<Example> {
+        file.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line in models/data: {e}: {l}")))
+            .map(|e| Example { base, ..e })
+            .collect()
+    };
+    BASE.iter().flat_map(|f| parse(f, true)).chain(EXTRA.iter().flat_map(|f| parse(f, false))).collect()
 }
 
 pub fn split(examples: &[Example], split: Split) -> Vec<Example> {

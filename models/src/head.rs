@@ -15,6 +15,9 @@
 //! `models/data/distress-head.json` and `models/data/distress-neighbours.bin`. Its
 //! thresholds are chosen by cross-validation on the training split for recall: a missed
 //! crisis costs more than a false alarm.
+//!
+//! Embeddings are of the message as [`crate::embed::query`] writes it: Latin-script words
+//! spelled in Cyrillic first, as e5 reads them best.
 
 use crate::distress::Risk;
 use crate::words::{self, Words};

@@ -7,6 +7,8 @@
 //! informal Latin typing loses exactly these distinctions. Latin words are ambiguous
 //! between the Kazakh and the Russian spelling habits, so they give two readings.
 
+use std::borrow::Cow;
+
 /// Lower-cases, folds `ё` into `е`, turns punctuation and symbols into spaces and
 /// collapses runs of white space, so "Қазақша!" and "  қазақша " compare equal.
 pub fn normalize(text: &str) -> String {
@@ -34,7 +36,10 @@ pub fn normalize(text: &str) -> String {
 /// Which Latin spelling habit to read a Latin word with.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Scheme {
+    /// Informal Kazakh: plain ASCII, `i` for і ("keledi").
     Kazakh,
+    /// The official 2021 letters: ı for і, i for и and й.
+    Kazakh2021,
     Russian,
 }
 
@@ -51,7 +56,7 @@ pub fn readings(text: &str) -> Vec<Vec<String>> {
             .iter()
             .map(|w| {
                 let cyrillic = match scheme {
-                    Some(s) => transliterate(w, s),
+                    Some(s) => transliterate(w, s, false),
                     None => w.clone(),
                 };
                 fold(&cyrillic)
@@ -60,6 +65,63 @@ pub fn readings(text: &str) -> Vec<Vec<String>> {
             .collect()
     };
     if has_latin { vec![read(Some(Scheme::Kazakh)), read(Some(Scheme::Russian))] } else { vec![read(None)] }
+}
+
+/// A message as the text model reads it best: Latin-script words spelled in Cyrillic,
+/// in the Kazakh or the Russian habit as the message's Latin words suggest ("men
+/// sharshadym" → "мен шаршадым", "ne hochu zhit" → "не хочу жит"). e5 learned Kazakh
+/// and Russian from Cyrillic text; their Latin spellings it reads poorly. Everything
+/// else — Cyrillic, digits, punctuation, capitals — stays as written.
+pub fn cyrillic(text: &str) -> Cow<'_, str> {
+    let is_latin =
+        |c: char| c.is_ascii_alphabetic() || OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c));
+    if !text.chars().any(is_latin) {
+        return Cow::Borrowed(text);
+    }
+    let latin_words: Vec<&str> = text.split_whitespace().filter(|w| !w.chars().any(is_cyrillic)).collect();
+    let scheme = if text.contains('ı') {
+        // Only a writer who types ı for і means и by i.
+        Scheme::Kazakh2021
+    } else if text.chars().any(|c| OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c))) {
+        Scheme::Kazakh
+    } else if crate::lang::written_in(&latin_words.join(" ")) == crate::lang::Written::Ru {
+        Scheme::Russian
+    } else {
+        Scheme::Kazakh
+    };
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let lower = word.to_lowercase();
+        let spelled = transliterate(&lower, scheme, true);
+        match word.chars().next() {
+            Some(first) if first.is_uppercase() => {
+                let mut chars = spelled.chars();
+                out.extend(chars.next().into_iter().flat_map(char::to_uppercase));
+                out.extend(chars);
+            }
+            _ => out.push_str(&spelled),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        // An apostrophe inside a Latin word is a soft sign ("zhit'"); it stays in the word.
+        if is_latin(c) || (c == '\'' && !word.is_empty()) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    Cow::Owned(out)
+}
+
+fn is_cyrillic(c: char) -> bool {
+    ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 
 /// Kazakh letters onto their base letters, й onto и, щ onto ш, э onto е; soft and hard
@@ -99,11 +161,28 @@ const DIGRAPHS: &[(&str, &str)] = &[
     ("gh", "г"),
 ];
 
-/// Reads one Latin (or partly Latin) word as Cyrillic. Cyrillic letters pass through.
-fn transliterate(word: &str, scheme: Scheme) -> String {
+/// Reads one lower-case Latin (or partly Latin) word as Cyrillic, with the Kazakh
+/// letters the Kazakh habit stands for (`fold` takes them back to base letters). Cyrillic
+/// letters pass through. `spelled` reads a vowel's `y` or `i` as й, as a reader would:
+/// "uyyqtay" is уйықтай. The lexicon's readings do without it.
+fn transliterate(word: &str, scheme: Scheme, spelled: bool) -> String {
+    // A y or i after one of these vowels and before a consonant (or another y, i) is й:
+    // "uyyqtay" уйықтай, "keiin" кейін, "roditelei" родителей.
+    const BEFORE_SHORT_I: &str = "aeouyäöūü";
+    const VOWELS: &str = "aeouäıöūü";
+    let (kazakh, official) = (scheme != Scheme::Russian, scheme == Scheme::Kazakh2021);
     let mut out = String::with_capacity(word.len() * 2);
     let mut rest = word;
+    let mut after_vowel = false;
     'outer: while let Some(c) = rest.chars().next() {
+        let next_is_vowel = rest[c.len_utf8()..].chars().next().is_some_and(|n| VOWELS.contains(n));
+        if spelled && after_vowel && !next_is_vowel && (c == 'y' || c == 'i') {
+            out.push('й');
+            rest = &rest[1..];
+            after_vowel = false;
+            continue;
+        }
+        after_vowel = BEFORE_SHORT_I.contains(c);
         for (latin, cyrillic) in DIGRAPHS {
             if rest.starts_with(latin) {
                 out.push_str(cyrillic);
@@ -118,6 +197,7 @@ fn transliterate(word: &str, scheme: Scheme) -> String {
             continue;
         }
         let mapped = match c {
+            'ä' if kazakh => "ә",
             'a' | 'ä' => "а",
             'b' => "б",
             'c' => "ц",
@@ -125,28 +205,36 @@ fn transliterate(word: &str, scheme: Scheme) -> String {
             'd' => "д",
             'e' => "е",
             'f' => "ф",
+            'ğ' if kazakh => "ғ",
             'g' | 'ğ' => "г",
             'h' | 'x' => "х",
-            // The 2021 alphabet writes і as ı, and и/й as i.
+            // The 2021 alphabet writes і as ı, and и/й as i; informal Kazakh writes і as i.
+            'i' if kazakh && !official => "і",
             'i' => "и",
             'ı' => "і",
-            'j' if scheme == Scheme::Kazakh => "ж",
+            'j' if kazakh => "ж",
             'j' => "й",
+            'q' if kazakh => "қ",
             'k' | 'q' => "к",
             'l' => "л",
             'm' => "м",
+            'ñ' if kazakh => "ң",
             'n' | 'ñ' => "н",
+            'ö' if kazakh => "ө",
             'o' | 'ö' => "о",
             'p' => "п",
             'r' => "р",
             's' => "с",
             'ş' => "ш",
             't' => "т",
+            'ū' if kazakh => "ұ",
+            'ü' if kazakh => "ү",
             'u' | 'ū' | 'ü' => "у",
             'v' | 'w' => "в",
             'y' => "ы",
             'z' => "з",
             '4' => "ч",
+            '\'' if spelled && !kazakh => "ь",
             '\'' => "",
             other => {
                 out.push(other);
@@ -201,6 +289,25 @@ mod tests {
         assert!(joined("b'et rebenka").contains(&"бет ребенка".to_string()));
         assert!(joined("ne mogu bolshe").contains(&"не могу болше".to_string()));
         assert!(joined("4to delat").contains(&"что делат".to_string()));
+    }
+
+    #[test]
+    fn the_model_reads_latin_script_in_cyrillic_spelling() {
+        for (latin, want) in [
+            ("Men sharshadym, balam uyyqtamaydy", "Мен шаршадым, балам ұйықтамайды"),
+            ("şarşadym, ölgım keledı", "шаршадым, өлгім келеді"),
+            ("Keide ūlyma aşulanamyn", "Кейде ұлыма ашуланамын"),
+            ("ne hochu zhit', ustala", "не хочу жить, устала"),
+            ("Ya bolshe ne mogu!", "Я болше не могу!"),
+            ("ne mogu uzhe, қиын 😔", "не могу уже, қиын 😔"),
+        ] {
+            let got = cyrillic(latin);
+            // Informal ASCII cannot tell у from ұ or ү: those letters compare folded.
+            let fold_all = |s: &str| s.split(' ').map(fold).collect::<Vec<_>>().join(" ");
+            assert_eq!(fold_all(&got), fold_all(want), "{latin} → {got}");
+        }
+        assert_eq!(cyrillic("Ұлым ауырып жатыр"), "Ұлым ауырып жатыр");
+        assert_eq!(cyrillic("şarşadym, ölgım keledı"), "шаршадым, өлгім келеді");
     }
 
     #[test]

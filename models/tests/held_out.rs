@@ -2,24 +2,21 @@
 //! tuned on. `qamqor eval distress` prints the full report.
 //!
 //! Issue 3's bars: escalate recall ≥ 0.97, false escalation on "none" ≤ 5 %, support
-//! recall ≥ 0.85. The last two are met and asserted here. Escalate recall is not yet at
-//! 0.97; this test holds the floor reached so far, so that no change makes it worse.
+//! recall ≥ 0.85.
 
 use qamqor_models::detector::Detector;
 use qamqor_models::eval::{self, Split};
 use qamqor_models::model_file::{default_path, fetch};
 
-const ESCALATE_RECALL_FLOOR: f64 = 0.92;
-
 #[test]
-fn held_out_bars_and_the_escalation_floor() {
+fn held_out_bars() {
     let detector = Detector::load(&fetch(&default_path()).unwrap()).unwrap();
     let test = eval::split(&eval::dataset(), Split::Test);
     assert_eq!(test.len(), 286, "the held-out split is fixed");
     let report = eval::evaluate(&test, |t| detector.assess(t));
     assert!(report.false_escalation <= 0.05, "false escalation on none: {report}");
     assert!(report.support_recall >= 0.85, "support recall: {report}");
-    assert!(report.escalate_recall >= ESCALATE_RECALL_FLOOR, "escalate recall: {report}");
+    assert!(report.escalate_recall >= 0.97, "escalate recall: {report}");
 }
 
 #[test]

@@ -38,7 +38,7 @@ const KAZAKH_LETTERS: &str = "әғқңөұүһіӘҒҚҢӨҰҮҺІ";
 pub fn detect(text: &str) -> Option<Lang> {
     if text.chars().any(|c| KAZAKH_LETTERS.contains(c)) {
         Some(Lang::Kk)
-    } else if text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)) {
+    } else if text.chars().any(crate::text::is_cyrillic) {
         Some(Lang::Ru)
     } else {
         None

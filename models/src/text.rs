@@ -73,8 +73,8 @@ pub fn readings(text: &str) -> Vec<Vec<String>> {
 /// and Russian from Cyrillic text; their Latin spellings it reads poorly. Everything
 /// else — Cyrillic, digits, punctuation, capitals — stays as written.
 pub fn cyrillic(text: &str) -> Cow<'_, str> {
-    let is_latin =
-        |c: char| c.is_ascii_alphabetic() || OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c));
+    let official = |c: char| OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c));
+    let is_latin = |c: char| c.is_ascii_alphabetic() || official(c);
     if !text.chars().any(is_latin) {
         return Cow::Borrowed(text);
     }
@@ -82,12 +82,11 @@ pub fn cyrillic(text: &str) -> Cow<'_, str> {
     let scheme = if text.contains('ı') {
         // Only a writer who types ı for і means и by i.
         Scheme::Kazakh2021
-    } else if text.chars().any(|c| OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c))) {
+    } else if text.chars().any(official) || crate::lang::written_in(&latin_words.join(" ")) != crate::lang::Written::Ru
+    {
         Scheme::Kazakh
-    } else if crate::lang::written_in(&latin_words.join(" ")) == crate::lang::Written::Ru {
-        Scheme::Russian
     } else {
-        Scheme::Kazakh
+        Scheme::Russian
     };
     let mut out = String::with_capacity(text.len() * 2);
     let mut word = String::new();
@@ -120,7 +119,7 @@ pub fn cyrillic(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn is_cyrillic(c: char) -> bool {
+pub fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 

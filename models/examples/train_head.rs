@@ -107,22 +107,14 @@ fn main() -> anyhow::Result<()> {
     };
     let ts = grid.iter().rev().copied().find(|&t| support_recall(t) >= SUPPORT_RECALL_TARGET).unwrap_or(0.5);
 
-    // Per language variant, out of fold: escalations the head finds alone / with the lexicon.
-    let mut variants: std::collections::BTreeMap<&str, [usize; 4]> = Default::default();
-    for ((e, s), lexicon) in train.iter().zip(&oof).zip(&lexicon_urgent) {
-        let head_alone = s.escalate >= te || s.child >= tc;
-        let v = variants.entry(e.variant.as_str()).or_default();
-        if e.escalate() {
-            v[0] += 1;
-            v[1] += head_alone as usize;
-            v[2] += (head_alone || *lexicon) as usize;
-        } else if e.risk == Risk::None {
-            v[3] += (head_alone || *lexicon) as usize;
-        }
-    }
-    for (variant, [all, alone, both, alarms]) in &variants {
+    // Per language variant, out of fold: the head alone and with the lexicon.
+    let variants: std::collections::BTreeSet<&str> = train.iter().map(|e| e.variant.as_str()).collect();
+    for v in variants {
+        let (alone, alone_alarms) = rates(te, tc, false, &|e| e.variant == v);
+        let (both, both_alarms) = rates(te, tc, true, &|e| e.variant == v);
         println!(
-            "  {variant:<12} escalations {all}: head alone {alone}, with the lexicon {both}; false alarms {alarms}"
+            "  {v:<12} escalate recall / false escalation: head alone {alone:.3} / {alone_alarms:.3}, \
+             with the lexicon {both:.3} / {both_alarms:.3}"
         );
     }
 

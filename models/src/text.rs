@@ -78,12 +78,12 @@ pub fn cyrillic(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_latin) {
         return Cow::Borrowed(text);
     }
-    let latin_words: Vec<&str> = text.split_whitespace().filter(|w| !w.chars().any(is_cyrillic)).collect();
+    // The language of the Latin words alone, asked only when the letters do not tell.
+    let latin_words = || text.split_whitespace().filter(|w| !w.chars().any(is_cyrillic)).collect::<Vec<_>>().join(" ");
     let scheme = if text.contains('ı') {
         // Only a writer who types ı for і means и by i.
         Scheme::Kazakh2021
-    } else if text.chars().any(official) || crate::lang::written_in(&latin_words.join(" ")) != crate::lang::Written::Ru
-    {
+    } else if text.chars().any(official) || crate::lang::written_in(&latin_words()) != crate::lang::Written::Ru {
         Scheme::Kazakh
     } else {
         Scheme::Russian

@@ -55,7 +55,7 @@ async fn a_russian_parent_browses_by_topic_in_her_region_and_keeps_a_plan() {
 
         // The card: what it is, who can get it, numbered steps, how current it is.
         let card = only(parent.press(&pilot).await);
-        for part in ["Это пилот", "Павлодарская область", "Кому:", "Как оформить:\n1. ", "Сведения на "]
+        for part in ["Это пилот", "Павлодарская область", "Кому:", "Как оформить:\n1. ", "Дата сведений: "]
         {
             assert!(card.text.contains(part), "{part:?} in {}", card.text);
         }
@@ -146,10 +146,10 @@ async fn a_planned_measure_is_shown_as_a_plan_never_as_available() {
         let found = only(parent.say("будет ли бесплатный санаторий для детей с аутизмом").await);
         let plan = button("free-sanatorium-asd", false);
         assert!(labels(&found).contains(&plan.as_str()), "{:?}", labels(&found));
-        assert!(found.text.contains("пока в планах, к 03.2027"), "{}", found.text);
+        assert!(found.text.contains("пока только план, срок — 03.2027"), "{}", found.text);
 
         let card = only(parent.press(&plan).await);
-        assert!(card.text.contains("Это пока план") && card.text.contains("03.2027"), "{}", card.text);
+        assert!(card.text.contains("Это пока только план") && card.text.contains("03.2027"), "{}", card.text);
         assert!(
             card.text.contains("Что можно сделать сейчас:") && !card.text.contains("Как оформить:"),
             "{}",

@@ -179,19 +179,29 @@ pub fn local_time(at_ms: i64) -> String {
 
 /// The numbers every safety message gives (`QAMQOR_HOTLINES`, e.g.
 /// `emergency=112, ambulance=103, police=102, helpline=111`; numbers may hold spaces).
+/// `helpline_always=yes` lets the texts say the helpline answers around the clock: a claim
+/// an operator makes only once they have confirmed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hotlines {
     /// One number for every emergency service.
     pub emergency: String,
     pub ambulance: String,
     pub police: String,
-    /// The round-the-clock contact centre for children and families.
+    /// The contact centre for family, women's and children's rights.
     pub helpline: String,
+    /// Whether the helpline is confirmed to answer around the clock.
+    pub helpline_always: bool,
 }
 
 impl Default for Hotlines {
     fn default() -> Hotlines {
-        Hotlines { emergency: "112".into(), ambulance: "103".into(), police: "102".into(), helpline: "111".into() }
+        Hotlines {
+            emergency: "112".into(),
+            ambulance: "103".into(),
+            police: "102".into(),
+            helpline: "111".into(),
+            helpline_always: false,
+        }
     }
 }
 
@@ -201,6 +211,14 @@ impl Hotlines {
         for part in text.split(',').filter(|p| !p.trim().is_empty()) {
             let (name, number) = part.split_once('=').context("QAMQOR_HOTLINES: write each as name=number")?;
             let number = number.trim();
+            if name.trim() == "helpline_always" {
+                h.helpline_always = match number {
+                    "yes" => true,
+                    "no" => false,
+                    _ => bail!("QAMQOR_HOTLINES: helpline_always is yes or no"),
+                };
+                continue;
+            }
             if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c)) {
                 bail!("QAMQOR_HOTLINES: {name} must be a phone number");
             }
@@ -209,7 +227,9 @@ impl Hotlines {
                 "ambulance" => &mut h.ambulance,
                 "police" => &mut h.police,
                 "helpline" => &mut h.helpline,
-                other => bail!("QAMQOR_HOTLINES: unknown line {other:?} (emergency, ambulance, police, helpline)"),
+                other => bail!(
+                    "QAMQOR_HOTLINES: unknown line {other:?} (emergency, ambulance, police, helpline, helpline_always)"
+                ),
             };
             *slot = number.to_string();
         }
@@ -227,6 +247,7 @@ impl Duty {
             ("ambulance", h.ambulance.clone()),
             ("police", h.police.clone()),
             ("helpline", h.helpline.clone()),
+            ("helpline_always", if h.helpline_always { "yes" } else { "no" }.to_string()),
             ("answer_minutes", self.sla.normal.to_string()),
         ]
     }
@@ -276,5 +297,8 @@ mod tests {
             ("+7 (7172) 111", "102", "112")
         );
         assert!(Hotlines::parse("helpline=call me").is_err());
+        assert!(!Hotlines::default().helpline_always, "round the clock is claimed only when confirmed");
+        assert!(Hotlines::parse("helpline=111, helpline_always=yes").unwrap().helpline_always);
+        assert!(Hotlines::parse("helpline_always=maybe").is_err());
     }
 }

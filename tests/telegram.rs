@@ -175,7 +175,7 @@ async fn state_and_pending_messages_survive_a_restart() {
         let menu = api.wait_for_sent(chat, 3, WAIT).await.pop().unwrap();
         assert!(menu.text.contains("Чем могу помочь?"), "{}", menu.text);
         let data = press(&api, chat, &menu, "Мои данные", 4).await;
-        assert!(data.text.contains("Согласие: принято"), "{}", data.text);
+        assert!(data.text.contains("Согласие: дано"), "{}", data.text);
         app.stop().await;
     }
 }
@@ -213,15 +213,17 @@ async fn every_kind_of_non_text_message_gets_a_kind_answer() {
     assert!(reply.text.contains("голосовые сообщения"), "{}", reply.text);
     assert_eq!(labels(&reply)[0], "Чат с психологом");
 
-    // A 10,000-character message, emoji only, mixed scripts: a question for the services
-    // guide, answered (found or not), not crashed.
+    // A 10,000-character message, emoji only, mixed scripts: a kind answer with a way on
+    // (the guide's, or a greeting's or thanks' when the words are read as one), never a
+    // crash.
     for (i, text) in
         ["ж".repeat(10_000), "🙏🙏🙏".to_string(), "Salem, как дела, қалайсыз?".to_string()].iter().enumerate()
     {
         api.user_sends_text(chat, text);
         let reply = api.wait_for_sent(chat, 11 + i, WAIT).await.pop().unwrap();
-        assert!(reply.text.contains("нашла"), "{}", reply.text);
-        assert!(labels(&reply).contains(&"Спросить человека"), "{:?}", labels(&reply));
+        let kind = ["нашла", "Пожалуйста!", "Здравствуйте!"];
+        assert!(kind.iter().any(|k| reply.text.contains(k)), "{}", reply.text);
+        assert!(!labels(&reply).is_empty(), "a way on: {:?}", labels(&reply));
     }
 
     // An unknown button, and a stale one: the current menu, no error.

@@ -73,7 +73,7 @@ pub fn search_lines(
 ) -> anyhow::Result<()> {
     for line in input.lines() {
         let line = line?;
-        let (_, embedding) = detector.read(&line);
+        let embedding = detector.read(&line).embedding;
         let results: Vec<_> = guide
             .search(&line, embedding.as_deref())
             .into_iter()
@@ -96,7 +96,7 @@ pub fn eval() -> anyhow::Result<()> {
     let questions = eval::questions();
     // Each question through the model once, for both halves and the whole.
     let embeddings: HashMap<&str, Option<Vec<f32>>> =
-        questions.iter().map(|q| (q.q.as_str(), detector.read(&q.q).1)).collect();
+        questions.iter().map(|q| (q.q.as_str(), detector.read(&q.q).embedding)).collect();
     let with_model = |text: &str| guide.search(text, embeddings[text].as_deref());
     let lexical = |text: &str| guide.search(text, None);
     for (name, half) in [("tuning half", eval::half(&questions, true)), ("other half", eval::half(&questions, false))] {
@@ -135,7 +135,7 @@ fn bench_on_this_thread() -> anyhow::Result<()> {
     let cached = guide(&detector)?;
     let load = started.elapsed();
     let questions: Vec<String> = eval::questions().into_iter().map(|q| q.q).collect();
-    let embeddings: Vec<Vec<f32>> = questions.iter().filter_map(|q| detector.read(q).1).collect();
+    let embeddings: Vec<Vec<f32>> = questions.iter().filter_map(|q| detector.read(q).embedding).collect();
     let time = |f: &dyn Fn(usize)| {
         let mut times: Vec<Duration> = (0..questions.len())
             .map(|i| {

@@ -38,7 +38,7 @@ enum Command {
         #[command(subcommand)]
         action: CatalogAction,
     },
-    /// Evaluates on labelled data: `qamqor eval distress`, `qamqor eval search`.
+    /// Evaluates on labelled data: `qamqor eval distress`, `qamqor eval intent`, `qamqor eval search`.
     Eval {
         #[command(subcommand)]
         what: Measured,
@@ -93,8 +93,11 @@ enum ModelAction {
 
 #[derive(Subcommand)]
 enum Measured {
-    /// The distress detector, on the held-out split.
+    /// The distress detector, on the held-out splits: the first-written set, everyday
+    /// requests, minimal pairs, crises inside requests, staff.
     Distress,
+    /// What free text asks for: top-1 per intent and per script on held-out requests.
+    Intent,
     /// Services search: top-1 and top-3 per language variant on the labelled questions.
     Search,
 }
@@ -122,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Search => guide_tools::search()?,
         Command::Catalog { action: CatalogAction::Check { dir } } => guide_tools::check(dir.as_deref())?,
         Command::Eval { what: Measured::Distress } => tools::eval_distress()?,
+        Command::Eval { what: Measured::Intent } => tools::eval_intent()?,
         Command::Eval { what: Measured::Search } => guide_tools::eval()?,
         Command::Bench { what: Benched::Search } => guide_tools::bench()?,
         Command::Bench { what: Benched::Distress } => tools::bench_distress()?,

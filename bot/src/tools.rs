@@ -2,9 +2,8 @@
 //! evaluate on the held-out split, benchmark. `classify` is the stable interface others
 //! use to evaluate the detector: one JSON object per input line.
 
-use qamqor_models::detector::Detector;
-use qamqor_models::distress::Assessment;
-use qamqor_models::eval::{self, Split};
+use qamqor_models::detector::{Detector, Reading};
+use qamqor_models::eval::{self, Source};
 use qamqor_models::lang::written_in;
 use qamqor_models::model_file;
 use serde_json::json;
@@ -34,13 +33,15 @@ pub fn fetch() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn line_json(text: &str, a: &Assessment) -> serde_json::Value {
+fn line_json(text: &str, r: &Reading) -> serde_json::Value {
+    let a = &r.assessment;
     json!({
         "text": text,
         "lang": written_in(text),
         "risk": a.risk,
         "child_safety": a.child_safety,
         "signals": a.signals.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        "intent": r.intent,
     })
 }
 
@@ -53,16 +54,21 @@ pub fn classify() -> anyhow::Result<()> {
 pub fn classify_lines(detector: &Detector, input: impl BufRead, mut out: impl Write) -> anyhow::Result<()> {
     for line in input.lines() {
         let line = line?;
-        writeln!(out, "{}", line_json(&line, &detector.assess(&line)))?;
+        writeln!(out, "{}", line_json(&line, &detector.read(&line)))?;
     }
     Ok(())
 }
 
-/// Prints the held-out evaluation of the whole detector, and of each layer alone.
+/// Prints the held-out evaluation of the whole detector, and of each layer alone, on the
+/// first-written set; then the held-out splits of the other sets.
 pub fn eval_distress() -> anyhow::Result<()> {
     let detector = detector();
-    let test = eval::split(&eval::dataset(), Split::Test);
-    println!("held-out split, both layers{}:", if detector.is_degraded() { " (DEGRADED: lexicon only)" } else { "" });
+    let all = eval::dataset();
+    let test = eval::held_out(&all, Source::Base);
+    println!(
+        "held-out split as first drawn, both layers{}:",
+        if detector.is_degraded() { " (DEGRADED: lexicon only)" } else { "" }
+    );
     println!("{}", eval::evaluate(&test, |t| detector.assess(t)));
     let lexicon = eval::evaluate(&test, qamqor_models::distress::assess);
     println!(
@@ -76,6 +82,39 @@ pub fn eval_distress() -> anyhow::Result<()> {
             semantic.escalate_recall, semantic.false_escalation, semantic.support_recall
         );
     }
+    let everyday = eval::evaluate(&eval::held_out(&all, Source::Everyday), |t| detector.assess(t));
+    println!(
+        "\neveryday requests, held out: false escalation {:.4}   bar ≤ 0.01 overall and per script",
+        everyday.false_escalation
+    );
+    for (variant, rate) in everyday.false_escalation_by_variant() {
+        println!("  {variant:<12} {rate:.4}");
+    }
+    for line in everyday.misses() {
+        println!("  {line}");
+    }
+    let pairs = eval::held_out(&all, Source::Pairs);
+    let wrong = pairs.iter().filter(|e| detector.assess(&e.text).is_urgent() != e.escalate()).count();
+    println!("\nminimal pairs, held out: {} of {} sides on the right side", pairs.len() - wrong, pairs.len());
+    for (name, source) in [("crises inside requests", Source::CrisisRequests), ("staff", Source::Staff)] {
+        let r = eval::evaluate(&eval::held_out(&all, source), |t| detector.assess(t));
+        println!(
+            "\n{name}, held out: escalate recall {:.3}, false escalation {:.3}",
+            r.escalate_recall, r.false_escalation
+        );
+        for (variant, rate) in r.escalate_by_variant() {
+            println!("  {variant:<12} escalate recall {rate:.3}");
+        }
+    }
+    Ok(())
+}
+
+/// Prints how well free text is read as the bot's own actions, on held-out requests.
+pub fn eval_intent() -> anyhow::Result<()> {
+    let detector = detector();
+    let test = eval::held_out(&eval::dataset(), Source::Everyday);
+    println!("held-out everyday requests{}:", if detector.is_degraded() { " (DEGRADED: words only)" } else { "" });
+    println!("{}", eval::evaluate_intent(&test, |t| detector.read(t).intent));
     Ok(())
 }
 
@@ -144,7 +183,7 @@ mod tests {
         assert_eq!(lines.len(), 3);
         for line in &lines {
             let keys: Vec<&str> = line.as_object().unwrap().keys().map(String::as_str).collect();
-            assert_eq!(keys, ["child_safety", "lang", "risk", "signals", "text"]);
+            assert_eq!(keys, ["child_safety", "intent", "lang", "risk", "signals", "text"]);
         }
         assert_eq!(lines[0]["text"], "Я больше не хочу жить");
         assert_eq!(lines[0]["lang"], "ru");

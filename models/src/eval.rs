@@ -1,8 +1,9 @@
-//! The labelled distress set and its evaluation: what `qamqor eval distress` prints and
-//! what the tests hold the detector to. The set lives in `models/data/` and is compiled
-//! in; its held-out split is never used to train or tune anything.
+//! The labelled sets and their evaluation: what `qamqor eval distress` and `qamqor eval
+//! intent` print and what the tests hold the detector to. The sets live in `models/data/`
+//! and are compiled in; their held-out splits are never used to train or tune anything.
 
 use crate::distress::{Assessment, Risk};
+use crate::intent::Intent;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,19 +22,59 @@ const EXTRA: &[&str] = &[
     // from 0.931 to 0.905 (false escalation 0.038 to 0.019): below the floor the held-out
     // test held then, so it waits for a head that gains from it.
 ];
+/// What parents ask a bot like this, labelled by intent, none of it a crisis; many in the
+/// verb forms crisis messages use («-ғым келеді», «хочу уйти из …»).
+/// The `-extra-2` files are training only, written later without sight of any held-out
+/// line (and near-copies of held-out lines dropped).
+const EVERYDAY: &[&str] = &[include_str!("../data/requests.jsonl"), include_str!("../data/requests-extra-2.jsonl")];
+/// Pairs that share their wording, one side ordinary, the other a crisis.
+const PAIRS: &[&str] =
+    &[include_str!("../data/minimal-pairs.jsonl"), include_str!("../data/minimal-pairs-extra-2.jsonl")];
+/// Crises written inside a request («хочу отменить запись, всё равно жить не хочу»).
+const CRISIS_REQUESTS: &[&str] =
+    &[include_str!("../data/distress-requests.jsonl"), include_str!("../data/distress-requests-extra-2.jsonl")];
+/// What psychologists and moderators write: their professional words to a parent (not
+/// their crisis), and their own distress (theirs).
+const STAFF: &str = include_str!("../data/distress-staff.jsonl");
+
+/// Where an example comes from: each set is reported on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    #[default]
+    Base,
+    Extra,
+    Everyday,
+    Pairs,
+    CrisisRequests,
+    Staff,
+}
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Example {
     pub text: String,
     /// kk, kk_latn, ru, ru_translit or mixed.
     pub variant: String,
+    #[serde(default = "no_risk")]
     pub risk: Risk,
+    #[serde(default)]
     pub child_safety: bool,
     pub split: Split,
-    /// From the set as first written (drawn like the held-out split), not from the
-    /// extras that lean on hard cases: what the head's thresholds are calibrated on.
+    /// What the writer asks the bot to do (everyday requests only).
+    #[serde(default)]
+    pub intent: Option<Intent>,
+    /// Near-copies of one message (in other scripts, in other words) share a group: they
+    /// stay on one side of the split, and in one fold of cross-validation.
+    #[serde(default)]
+    pub group: Option<u32>,
     #[serde(skip)]
-    pub base: bool,
+    pub source: Source,
+    /// For the two sides of a minimal pair: the pair's number.
+    #[serde(skip)]
+    pub pair: Option<usize>,
+}
+
+fn no_risk() -> Risk {
+    Risk::None
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -48,23 +89,67 @@ impl Example {
     pub fn escalate(&self) -> bool {
         self.risk >= Risk::High || self.child_safety
     }
+
+    /// From the set as first written (drawn like the held-out split), not from the
+    /// extras that lean on hard cases: what the head's thresholds are calibrated on.
+    pub fn base(&self) -> bool {
+        self.source == Source::Base
+    }
 }
 
-/// Every labelled example. A malformed line is a bug in the repository: it panics in
-/// tests and in `qamqor eval`, never on a parent's message.
+#[derive(Deserialize)]
+struct Pair {
+    benign: String,
+    crisis: String,
+    risk: Risk,
+    child_safety: bool,
+    variant: String,
+    split: Split,
+    group: Option<u32>,
+}
+
+fn lines<T: for<'a> Deserialize<'a>>(file: &str) -> impl Iterator<Item = T> + '_ {
+    file.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line in models/data: {e}: {l}")))
+}
+
+/// Every labelled example, of every set. A malformed line is a bug in the repository: it
+/// panics in tests and in `qamqor eval`, never on a parent's message.
 pub fn dataset() -> Vec<Example> {
-    let parse = |file: &&str, base: bool| -> Vec<Example> {
-        file.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line in models/data: {e}: {l}")))
-            .map(|e| Example { base, ..e })
-            .collect()
+    let from = |files: &[&'static str], source: Source| -> Vec<Example> {
+        files.iter().flat_map(|f| lines::<Example>(f)).map(|e| Example { source, ..e }).collect()
     };
-    BASE.iter().flat_map(|f| parse(f, true)).chain(EXTRA.iter().flat_map(|f| parse(f, false))).collect()
+    let mut all = from(BASE, Source::Base);
+    all.extend(from(EXTRA, Source::Extra));
+    all.extend(from(EVERYDAY, Source::Everyday));
+    all.extend(from(CRISIS_REQUESTS, Source::CrisisRequests));
+    all.extend(from(&[STAFF], Source::Staff));
+    for (i, p) in PAIRS.iter().flat_map(|f| lines::<Pair>(f)).enumerate() {
+        let side = |text: String, risk: Risk, child_safety: bool| Example {
+            text,
+            variant: p.variant.clone(),
+            risk,
+            child_safety,
+            split: p.split,
+            intent: None,
+            group: p.group,
+            source: Source::Pairs,
+            pair: Some(i),
+        };
+        all.push(side(p.benign, Risk::None, false));
+        all.push(side(p.crisis, p.risk, p.child_safety));
+    }
+    all
 }
 
 pub fn split(examples: &[Example], split: Split) -> Vec<Example> {
     examples.iter().filter(|e| e.split == split).cloned().collect()
+}
+
+/// One set's held-out examples.
+pub fn held_out(examples: &[Example], source: Source) -> Vec<Example> {
+    examples.iter().filter(|e| e.split == Split::Test && e.source == source).cloned().collect()
 }
 
 #[derive(Default, Clone, Copy)]
@@ -200,6 +285,77 @@ impl fmt::Display for Report {
                 write!(f, "{:>9}", self.confusion.get(&(l, p)).copied().unwrap_or(0))?;
             }
             writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    /// Escalation recall per language variant.
+    pub fn escalate_by_variant(&self) -> BTreeMap<&str, f64> {
+        self.by_variant.iter().map(|(v, c)| (v.as_str(), c.0.rate())).collect()
+    }
+
+    /// False escalations on "none" per language variant.
+    pub fn false_escalation_by_variant(&self) -> BTreeMap<&str, f64> {
+        self.by_variant.iter().map(|(v, c)| (v.as_str(), c.1.rate())).collect()
+    }
+}
+
+/// How often the intent is read right: top-1, overall, per intent and per variant.
+pub struct IntentReport {
+    pub accuracy: f64,
+    total: Counts,
+    by_intent: BTreeMap<Intent, Counts>,
+    by_variant: BTreeMap<String, Counts>,
+    /// (label, predicted) → count, for the pairs that were confused.
+    confused: BTreeMap<(Intent, Intent), usize>,
+}
+
+pub fn evaluate_intent(examples: &[Example], predict: impl Fn(&str) -> Intent) -> IntentReport {
+    let mut r = IntentReport {
+        accuracy: 0.0,
+        total: Counts::default(),
+        by_intent: BTreeMap::new(),
+        by_variant: BTreeMap::new(),
+        confused: BTreeMap::new(),
+    };
+    for e in examples {
+        let Some(label) = e.intent else { continue };
+        let got = predict(&e.text);
+        r.total.add(got == label);
+        r.by_intent.entry(label).or_default().add(got == label);
+        r.by_variant.entry(e.variant.clone()).or_default().add(got == label);
+        if got != label {
+            *r.confused.entry((label, got)).or_default() += 1;
+        }
+    }
+    r.accuracy = r.total.rate();
+    r
+}
+
+impl IntentReport {
+    pub fn by_variant(&self) -> BTreeMap<&str, f64> {
+        self.by_variant.iter().map(|(v, c)| (v.as_str(), c.rate())).collect()
+    }
+}
+
+impl fmt::Display for IntentReport {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        writeln!(f, "intent top-1: {}   bar ≥ 0.90 in every script", self.total)?;
+        writeln!(f, "per variant:")?;
+        for (v, c) in &self.by_variant {
+            writeln!(f, "  {v:<12} {c}")?;
+        }
+        writeln!(f, "per intent:")?;
+        for (i, c) in &self.by_intent {
+            writeln!(f, "  {:<12} {c}", i.as_str())?;
+        }
+        let mut confused: Vec<_> = self.confused.iter().collect();
+        confused.sort_by(|a, b| b.1.cmp(a.1));
+        writeln!(f, "most confused (label → read as):")?;
+        for ((label, got), n) in confused.into_iter().take(10) {
+            writeln!(f, "  {} → {}: {n}", label.as_str(), got.as_str())?;
         }
         Ok(())
     }

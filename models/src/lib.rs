@@ -11,7 +11,9 @@ pub mod distress;
 pub mod embed;
 pub mod eval;
 pub mod head;
+pub mod intent;
 pub mod lang;
+pub mod linear;
 pub mod model_file;
 pub mod q4;
 pub mod search;
@@ -20,4 +22,5 @@ pub mod text;
 pub mod words;
 
 pub use distress::{Assessment, Risk};
+pub use intent::Intent;
 pub use lang::Lang;

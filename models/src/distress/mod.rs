@@ -184,6 +184,25 @@ const ABOUT_RU: &[&str] = &["о", "об", "про"];
 const ORDINARY: &[(Signal, &[&str])] =
     &[(Signal::Goodbye, &["переезж", "переех", "коштик", "коштим", "кошемиз", "кошип"]), (Signal::Plan, &["нотариус"])];
 
+/// Kazakh wishes to leave or vanish (folded, stemmed by [`stem::kazakh`] like a pattern's
+/// first word). Right after a place in the ablative they are about the place: «рассылкадан
+/// жоғалғым келеді», «топтан шыққым келеді». Not after life, the world or everyone:
+/// «өмірден кеткім келеді» has patterns of its own, «бәрінен жоғалғым келеді» is a wish to vanish.
+static LEAVING: LazyLock<Vec<String>> =
+    LazyLock::new(|| ["жоғалғым", "кеткім", "шыққым"].iter().map(|w| stem::kazakh(&readings(w)[0][0])).collect());
+const ABLATIVE: &[&str] = &["дан", "ден", "тан", "тен", "нан", "нен"];
+/// Folded prefixes of what one leaves that is not a place: life, the world, everyone.
+const NOT_A_PLACE: &[&str] = &["омир", "дуни", "жарык", "бари", "барлыг", "баршан", "адамдар", "сендер", "сиздер"];
+
+/// «рассылкадан» before «жоғалғым келеді»: leaving a place, not life.
+fn leaves_a_place(words: &[String], start: usize, first: &Token) -> bool {
+    let Token::Stem(stem) = first else { return false };
+    let Some(before) = start.checked_sub(1).map(|i| &words[i]) else { return false };
+    LEAVING.contains(stem)
+        && ABLATIVE.iter().any(|a| before.ends_with(a))
+        && !NOT_A_PLACE.iter().any(|p| before.starts_with(p))
+}
+
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     lexicon::RULES
         .iter()
@@ -232,6 +251,9 @@ impl Pattern {
                 return false;
             }
             if about_media(&r.words, start) {
+                return false;
+            }
+            if self.lang == Lang::Kk && leaves_a_place(&r.words, start, &self.tokens[0]) {
                 return false;
             }
             let mut pos = start;

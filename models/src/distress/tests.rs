@@ -467,3 +467,29 @@ fn ordinary_goodbyes_wills_pills_and_knives_are_not_crises_but_real_ones_still_a
     }
     assert!(assess("Баланың өзін кескісі келеді, қолында іздер бар").child_safety);
 }
+
+/// Ordinary requests of the everyday set's training split that the lexicon once took for
+/// crises: leaving a place, a song, "I can't go" after "I want to stop".
+#[test]
+fn leaving_a_place_a_song_and_a_cancelled_visit_are_not_crises() {
+    for text in [
+        "рассылкадан жоғалғым келеді 😅",
+        "Топтан жоғалғым келеді біраз уақытқа, үнсіз отырамын",
+        "toptan shyqqym keledi, rahmet",
+        "Qyzym bügın baqşada öleñ aitypty 😊",
+        "Ertengı jazyluymdy toqtatqym keledı, bara almaimyn",
+    ] {
+        assert!(!assess(text).is_urgent(), "{text}: {:?}", assess(text));
+    }
+    // The same words about life, the world or everyone still count.
+    for text in [
+        "бұл дүниеден жоғалғым келеді",
+        "бәрінен жоғалғым келеді",
+        "өмірден кеткім келеді",
+        "бүгін өлемін",
+        "бәрін тоқтатқым келеді",
+        "тоқтатқым келеді бәрін, шаршадым",
+    ] {
+        assert!(assess(text).is_urgent(), "{text}");
+    }
+}

@@ -2,7 +2,7 @@
 //! notified → one takes it → messages relayed both ways → closed with an outcome and
 //! rated. On SQLite and PostgreSQL, through the real engine, detector and outbox.
 
-use qamqor_tests::{Person, TestDb, labels, psychologist, scalar, texts};
+use qamqor_tests::{Person, TestDb, labels, psychologist, scalar, staff_member, texts};
 
 #[tokio::test]
 async fn an_imminent_message_reaches_a_psychologist_who_takes_relays_and_closes() {
@@ -349,5 +349,59 @@ async fn every_level_goes_through_take_relay_and_close() {
             assert_eq!(outcome, "booked", "{}", db.name);
             assert_eq!(labels(parent.inbox().await.last().unwrap()), vec!["1", "2", "3", "4", "5"]);
         }
+    }
+}
+
+/// Staff are often parents too (invariant 1 for everyone): a moderator's words of crisis
+/// get the safety message and a case; a psychologist's own crisis typed during casework
+/// is not passed on to the parent, reaches a colleague, and is not theirs to take.
+#[tokio::test]
+async fn staff_in_crisis_get_the_safety_message_and_a_case_like_anyone() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-3"]).await;
+        let pool = engine.db().pool().clone();
+        let mut admin = Person::new(engine.clone(), "admin-3");
+        let mut psy = psychologist(&engine, &mut admin, "psy-c", "Дана").await;
+        let mut colleague = psychologist(&engine, &mut admin, "psy-d", "Ерлан").await;
+        let mut moderator = staff_member(&engine, &mut admin, "moderator", "moderator-1", "Сауле").await;
+        for p in [&mut admin, &mut psy, &mut colleague] {
+            p.inbox().await;
+        }
+
+        let answer = texts(&moderator.say("Сама уже не могу, не хочу больше жить").await);
+        assert!(answer.contains("112") && answer.contains("Психолог напишет вам здесь"), "{}: {answer}", db.name);
+        let case: i64 =
+            scalar(&pool, "SELECT c.id FROM cases c JOIN users u ON u.id = c.parent_id WHERE u.role = 'moderator'")
+                .await;
+        assert!(texts(&colleague.inbox().await).contains(&format!("#{case}")), "{}: psychologists hear of it", db.name);
+        // While her case is open, her words go to the psychologist, like anyone's.
+        let taken = texts(&colleague.press(&format!("Взять #{case}")).await);
+        assert!(taken.contains("Обращение ваше"), "{taken}");
+        moderator.inbox().await;
+        assert!(moderator.say("спасибо, что ответили").await.is_empty());
+        assert!(texts(&colleague.inbox().await).contains("спасибо, что ответили"));
+
+        // A psychologist at work with a parent.
+        let mut parent = Person::onboarded(engine.clone(), "parent-of-case", "Русский").await;
+        parent.press("Чат с психологом").await;
+        let parent_case: i64 = scalar(&pool, "SELECT MAX(id) FROM cases").await;
+        psy.inbox().await;
+        psy.press(&format!("Взять #{parent_case}")).await;
+        parent.inbox().await;
+        // A professional question is relayed as it is.
+        psy.say("Вы сейчас в безопасности? Ребёнок рядом с вами?").await;
+        assert_eq!(texts(&parent.inbox().await), "Дана: Вы сейчас в безопасности? Ребёнок рядом с вами?");
+        // Her own crisis is not.
+        let own = texts(&psy.say("я больше не выдержу, сегодня ночью всё закончу").await);
+        assert!(own.contains("112") && own.contains("не передала родителю"), "{}: {own}", db.name);
+        assert!(parent.inbox().await.is_empty(), "{}: the parent hears nothing of it", db.name);
+        let own_case: i64 = scalar(&pool, "SELECT MAX(id) FROM cases").await;
+        assert_eq!(scalar(&pool, &format!("SELECT priority FROM cases WHERE id = {own_case}")).await, 3);
+        // The colleague sees it in the queue; she cannot take it herself.
+        let queue = texts(&colleague.say("/queue").await);
+        assert!(queue.contains(&format!("#{own_case}")), "{}: {queue}", db.name);
+        psy.say("/queue").await;
+        let refused = texts(&psy.press(&format!("Взять #{own_case}")).await);
+        assert!(refused.contains("возьмёт коллега"), "{}: {refused}", db.name);
     }
 }

@@ -2,7 +2,7 @@
 //! every database engine (SQLite always, PostgreSQL when configured).
 
 use qamqor_flows::Outgoing;
-use qamqor_tests::{Person, TestDb, labels, only};
+use qamqor_tests::{Person, TestDb, labels, only, scalar};
 
 const KAZAKH_LETTERS: &[char] = &['ә', 'ғ', 'қ', 'ң', 'ө', 'ұ', 'ү', 'һ', 'і'];
 
@@ -42,7 +42,7 @@ async fn russian_parent_onboards_sees_her_data_and_erases_it() {
         let data = only(parent.say("/mydata").await);
         assert_russian(&data);
         assert_has(&data, "Язык: Русский");
-        assert_has(&data, "Согласие: принято (");
+        assert_has(&data, "Согласие: дано (");
         assert_eq!(labels(&data), ["Главное меню"]);
 
         let confirm = only(parent.say("/delete").await);
@@ -119,7 +119,7 @@ async fn declining_stores_only_the_refusal_and_the_door_stays_open() {
         assert_has(&menu, "сначала закончим первый шаг");
 
         let data = only(parent.say("/mydata").await);
-        assert_has(&data, "Согласие: не принято (");
+        assert_has(&data, "Согласие: вы отказались (");
 
         only(parent.press("Прочитать условия").await);
         let menu = only(parent.press("Принимаю").await);
@@ -158,5 +158,63 @@ async fn menu_entries_still_in_progress_say_so_honestly() {
         let talk = only(parent.press("Чат с психологом").await);
         assert_has(&talk, "напишет вам здесь");
         assert_has(&talk, "112");
+    }
+}
+
+/// Sentences written for this test, in none of the labelled sets: a typed request reaches
+/// its flow, or its honest "coming soon", and opens no case.
+#[tokio::test]
+async fn typed_requests_reach_their_flow_and_open_no_case() {
+    for db in TestDb::all().await {
+        let engine = db.engine().await;
+        let pool = engine.db().pool().clone();
+        let mut kk = Person::onboarded(engine.clone(), "kk-typist", "Қазақша").await;
+        for (said, expected) in [
+            ("Сәрсенбіге психологқа кеңеске жазылғым келеді", "жазылу"),
+            ("psihologpen onlain kezdesuge jazylgym keledi", "жазылу"),
+            ("Ertengı jazyluymdy toqtatqym keledı, bara almaimyn", "жазылу жоқ"),
+            ("Аутизм бойынша ата-аналар тобына қосылғым келеді", "топтары"),
+            ("toptyn chatynan shyqqym keledi", "ешбір топқа"),
+        ] {
+            let answer = only(kk.say(said).await);
+            assert_has(&answer, expected);
+            assert!(!answer.text.contains("112"), "{said}: no safety message for a request: {}", answer.text);
+            assert_eq!(labels(&answer)[0], "Қызметтерді табу", "{said}: back at the menu");
+        }
+        let mut ru = Person::onboarded(engine.clone(), "ru-typist", "Русский").await;
+        for (said, expected) in [
+            ("Хочу перенести мою консультацию на пятницу", "нет записей"),
+            ("hochu vyjti iz gruppy roditelej, spasibo", "ни в одной группе"),
+            ("Можно записаться к психологу на следующей неделе?", "готовится"),
+        ] {
+            let answer = only(ru.say(said).await);
+            assert_has(&answer, expected);
+            assert!(!answer.text.contains("112"), "{said}: {}", answer.text);
+        }
+        // "Talk to a psychologist", typed, asks first; the button opens the case.
+        let offer = only(ru.say("можно сейчас поговорить с живым психологом?").await);
+        assert_has(&offer, "Позвать психолога?");
+        assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM cases").await, 0, "{}: requests open no case", db.name);
+        let called = only(ru.press("Поговорить с психологом сейчас").await);
+        assert_has(&called, "напишет вам здесь");
+        assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM cases").await, 1, "{}", db.name);
+    }
+}
+
+/// A request does not hide a crisis written in the same message.
+#[tokio::test]
+async fn a_crisis_inside_a_request_still_escalates() {
+    for db in TestDb::all().await {
+        let engine = db.engine().await;
+        let pool = engine.db().pool().clone();
+        let mut kk = Person::onboarded(engine.clone(), "kk-request-crisis", "Қазақша").await;
+        let answer =
+            qamqor_tests::texts(&kk.say("Жазылуымды тоқтатқым келеді, бәрібір енді өмір сүргім келмейді").await);
+        assert!(answer.contains("112"), "{}: {answer}", db.name);
+        let mut ru = Person::onboarded(engine.clone(), "ru-request-crisis", "Русский").await;
+        let answer =
+            qamqor_tests::texts(&ru.say("отмените мою запись, мне уже ничего не нужно, я не хочу больше жить").await);
+        assert!(answer.contains("112"), "{}: {answer}", db.name);
+        assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM cases WHERE priority >= 2").await, 2, "{}", db.name);
     }
 }

@@ -10,7 +10,8 @@ use crate::{crisis, menu, onboarding, privacy, services};
 use qamqor_models::detector::Detector;
 use qamqor_models::distress::{Assessment, Risk, Signal};
 use qamqor_models::search::{Guide, Hit};
-use qamqor_models::{Lang, lang, text::normalize};
+use qamqor_models::text::{normalize, readings};
+use qamqor_models::{Intent, Lang, lang};
 
 /// What one event leads to; the engine commits all of it in one transaction.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -105,13 +106,19 @@ impl Command {
     }
 }
 
-/// An event together with what the distress detector found in its words, and which
-/// catalogue entries answer them. Its fields are private: the only way to reach
-/// [`decide`] is through [`Understood::new`], which runs the detector on every piece of
-/// free text (invariant 1).
+/// Below this, typed words are a question for the services guide: a misread question
+/// costs a parent the answer, a misread request only a tap on the menu.
+const SURE_OF_INTENT: f32 = 0.5;
+
+/// An event together with what the distress detector found in its words, what they ask
+/// the bot to do, and which catalogue entries answer them. Its fields are private: the
+/// only way to reach [`decide`] is through [`Understood::new`], which runs the detector on
+/// every piece of free text (invariant 1).
 pub struct Understood {
     event: Event,
     assessment: Option<Assessment>,
+    /// What the words ask for, when the judges are sure enough of it.
+    intent: Option<Intent>,
     /// The services that answer the words, best first (the search reuses the detector's
     /// embedding of them).
     hits: Vec<Hit>,
@@ -122,19 +129,89 @@ impl Understood {
     /// milliseconds with the model: call it off the async threads and outside any
     /// transaction.
     pub fn new(event: Event, detector: &Detector, guide: &Guide) -> Understood {
-        let (assessment, hits) = match event.free_text() {
+        let (assessment, intent, hits) = match event.free_text() {
             Some(text) => {
-                let (assessment, embedding) = detector.read(text);
-                (Some(assessment), guide.search(text, embedding.as_deref()))
+                let reading = detector.read(text);
+                let hits = guide.search(text, reading.embedding.as_deref());
+                let sure = reading.intent_confidence >= SURE_OF_INTENT;
+                (Some(reading.assessment), sure.then_some(reading.intent), hits)
             }
-            None => (None, Vec::new()),
+            None => (None, None, Vec::new()),
         };
-        Understood { event, assessment, hits }
+        Understood { event, assessment, intent, hits }
     }
 
     pub fn event(&self) -> &Event {
         &self.event
     }
+
+    /// The words a person wrote, unless they are a command.
+    pub fn words(&self) -> Option<&str> {
+        self.event.free_text().filter(|t| Command::parse(t).is_none())
+    }
+
+    /// Free text that needs a person at once, from a psychologist at work on a case. Her
+    /// words go to a parent in crisis and often echo crisis talk, so the model's reading
+    /// alone does not stop them, and neither does a question put to the parent; the
+    /// lexicon's own words about herself do.
+    pub fn is_urgent_at_work(&self) -> bool {
+        let (Some(text), Some(a)) = (self.words(), &self.assessment) else { return false };
+        let explicit: Vec<Signal> = a.signals.iter().copied().filter(|s| *s != Signal::Semantic).collect();
+        Assessment::from_signals(explicit).is_urgent() && !asks_another(text)
+    }
+
+    /// Free text that needs a person at once: whoever wrote it, staff too, gets the
+    /// safety message and a case (invariant 1). A command is not free text, but the
+    /// lexicon's own words in it still count.
+    pub fn is_urgent(&self) -> bool {
+        match (self.event.free_text(), &self.assessment) {
+            (Some(text), Some(a)) => a.is_urgent() && heard(text, a),
+            _ => false,
+        }
+    }
+}
+
+/// The writer speaking of themself, in the folded spelling of [`readings`]: "я", "мне",
+/// "мен", "маған", "өзім" …
+const FIRST_PERSON: &[&str] = &[
+    "я",
+    "мне",
+    "меня",
+    "мнои",
+    "мной",
+    "мои",
+    "мой",
+    "моя",
+    "мое",
+    "моих",
+    "моего",
+    "моеи",
+    "моей",
+    "мен",
+    "маган",
+    "мени",
+    "менин",
+    "менде",
+    "менен",
+    "озим",
+    "озиме",
+    "озимди",
+    "озимнин",
+];
+
+/// A question put to someone else: it ends with "?" and the writer never speaks of
+/// themself. «Есть ли у вас мысли о том, чтобы уйти из жизни?» is a psychologist's
+/// question, not her crisis.
+fn asks_another(text: &str) -> bool {
+    text.trim_end().ends_with('?')
+        && readings(text).iter().all(|words| words.iter().all(|w| !FIRST_PERSON.contains(&w.as_str())))
+}
+
+/// Whether an assessment stands for what the person said. A command ("/staff K7RM2QXA
+/// Айгерим") is not free text, and the model reads noise in codes; the lexicon's own
+/// words in it still count.
+fn heard(text: &str, assessment: &Assessment) -> bool {
+    Command::parse(text).is_none() || assessment.signals.iter().any(|s| *s != Signal::Semantic)
 }
 
 /// Decides what an event leads to. `state` is the stored state, `None` when there is
@@ -152,11 +229,14 @@ pub fn decide(
     if let (Some(text), Some(assessment)) = (event.free_text(), &understood.assessment) {
         let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
         let command = Command::parse(text).is_some();
-        // A command ("/staff K7RM2QXA Айгерим") is not free text, and the model reads
-        // noise in codes; the lexicon's own words in it still count.
-        let heard = !command || assessment.signals.iter().any(|s| *s != Signal::Semantic);
-        if assessment.is_urgent() && heard {
-            return crisis::urgent(user, lang, case, text, assessment);
+        let at_work = matches!(state, Some(State::Casework { .. }));
+        if if at_work { understood.is_urgent_at_work() } else { understood.is_urgent() } {
+            let mut decision = crisis::urgent(user, lang, case, text, assessment);
+            if at_work {
+                // A psychologist's own words of crisis do not go on to the parent they help.
+                decision.screens.push(Screen::new("staff-not-relayed"));
+            }
+            return decision;
         }
         match (user, case) {
             // While a case is open, the parent's words go to the psychologist.
@@ -170,7 +250,7 @@ pub fn decide(
         Event::Text { text } => match Command::parse(text) {
             Some(Command::Staff) => redeem(user, state, text),
             Some(command) => on_command(guide, user, state, command),
-            None => on_text(guide, user, state, text, &understood.hits),
+            None => on_text(guide, user, state, text, understood),
         },
         Event::Button { data, .. } => match Action::decode(data) {
             Some(action) => on_action(guide, user, state, case, action),
@@ -257,14 +337,17 @@ fn with_note(user: Option<&User>, state: State, note: &'static str) -> Decision 
     Decision::show(user, state, screen)
 }
 
-/// Words typed outside a question of another flow are a question for the services guide.
-fn on_text(guide: &Guide, user: Option<&User>, state: State, text: &str, hits: &[Hit]) -> Decision {
+/// Words typed outside a question of another flow: the action they ask for, or else a
+/// question for the services guide.
+fn on_text(guide: &Guide, user: Option<&User>, state: State, text: &str, understood: &Understood) -> Decision {
     match (state, user) {
         (State::ChoosingLanguage, _) => match language_named(text) {
             Some(lang) => choose_language(user, lang),
             None => current(user, State::ChoosingLanguage),
         },
-        (State::Menu, Some(u)) if u.consented() => services::found(guide, u, hits),
+        (State::Menu, Some(u)) if u.consented() => {
+            menu::typed(guide, u, understood.intent.unwrap_or(Intent::Other), &understood.hits)
+        }
         (state, _) => current(user, state),
     }
 }
@@ -344,4 +427,29 @@ fn on_media(user: Option<&User>, state: State, media: Media) -> Decision {
         screen.buttons.insert(0, vec![Button::new("menu-talk", Action::Menu(MenuItem::Talk))]);
     }
     Decision::show(user, state, screen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asks_another;
+
+    #[test]
+    fn a_question_to_the_parent_is_not_the_writers_own_crisis() {
+        for text in [
+            "Есть ли у вас сейчас мысли о том, чтобы уйти из жизни?",
+            "Сізде бүгін өзіңізге зиян келтіру ойы бар ма?",
+            "Vy dumali, kak imenno?",
+        ] {
+            assert!(asks_another(text), "{text}");
+        }
+        for text in [
+            "Я сегодня ночью всё закончу",
+            "Зачем мне жить?",
+            "Мен не үшін өмір сүрем?",
+            "Есть ли смысл, если я больше не могу?",
+            "menin omirim kimge kerek?",
+        ] {
+            assert!(!asks_another(text), "{text}");
+        }
+    }
 }

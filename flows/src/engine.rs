@@ -138,7 +138,12 @@ impl Engine {
         if role != Role::Parent {
             // An admin from configuration may not have written before.
             let me = known_or_new(conn, address, user.take(), None, now).await?;
-            if staff::handle(self, conn, &me, role, state.clone(), understood.event(), now).await? {
+            // Staff are often parents too: their own crisis, and their words while a case
+            // of their own is open, take everyone's path (invariants 1 and 4).
+            let at_work = matches!(state, Some(State::Casework { .. }));
+            let urgent = if at_work { understood.is_urgent_at_work() } else { understood.is_urgent() };
+            let own = urgent || (understood.words().is_some() && cases::open_for_parent(conn, me.id).await?.is_some());
+            if !own && staff::handle(self, conn, &me, role, state.clone(), understood.event(), now).await? {
                 return Ok(());
             }
             user = Some(me);
@@ -230,18 +235,23 @@ impl Engine {
 
     /// Tells the psychologists on duty (`everyone`: all of them), the admins and the staff
     /// group chat about a case: outbox rows, in the same transaction as the case, so no
-    /// case goes unannounced.
+    /// case goes unannounced. The case's own person is never told of it: a psychologist
+    /// or an admin in crisis is the one a colleague comes to.
     pub(crate) async fn notify(
         &self,
         conn: &mut AnyConnection,
+        case: &Case,
         screen: &Screen,
         everyone: bool,
         now: i64,
     ) -> anyhow::Result<()> {
-        let mut told: Vec<Address> = Vec::new();
+        let own = case.parent.as_ref().map(|p| &p.address);
+        let mut told: Vec<Address> = own.into_iter().cloned().collect();
         for party in cases::responders(conn, !everyone).await? {
-            self.tell_at(conn, &party.address, party.language, screen, now).await?;
-            told.push(party.address);
+            if !told.contains(&party.address) {
+                self.tell_at(conn, &party.address, party.language, screen, now).await?;
+                told.push(party.address);
+            }
         }
         for admin in self.duty.admins.iter().filter(|a| !told.contains(a)) {
             let lang = storage::find_user(conn, admin).await?.and_then(|u| u.language).unwrap_or(Lang::Ru);
@@ -258,11 +268,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Announces a new or raised case and starts its reminder clock.
+    /// Announces a new or raised case and starts its reminder clock. A staff member's own
+    /// case goes to every psychologist: the one on duty may be the one who wrote.
     async fn announce(&self, conn: &mut AnyConnection, case_id: i64, raised: bool, now: i64) -> anyhow::Result<()> {
         let Some(case) = cases::get(conn, case_id).await? else { return Ok(()) };
         sla::schedule(conn, self, &case, now).await?;
-        self.notify(conn, &staff::notification(&case, raised), false, now).await
+        let parent = case.parent.as_ref().map(|p| p.id);
+        let staff_self = cases::responders(conn, false).await?.iter().any(|p| Some(p.id) == parent);
+        self.notify(conn, &case, &staff::notification(&case, raised), staff_self, now).await
     }
 
     async fn send(

@@ -69,7 +69,7 @@ impl Engine {
             let claimed = done.execute(&mut *tx).await?.rows_affected() == 1;
             if let (true, Some(case)) = (claimed, &waiting) {
                 let minutes = (now - case.opened_at).max(0) / 60_000;
-                self.notify(&mut tx, &crate::staff::reminder(case, minutes), true, now).await?;
+                self.notify(&mut tx, case, &crate::staff::reminder(case, minutes), true, now).await?;
                 storage::audit(&mut tx, now, None, case.parent.as_ref().map(|p| p.id), "case_reminded").await?;
                 reminded += 1;
             }

@@ -229,6 +229,10 @@ async fn history(conn: &mut AnyConnection, case: &Case) -> anyhow::Result<Screen
 }
 
 async fn take(engine: &Engine, conn: &mut AnyConnection, me: &User, id: i64, now: i64) -> anyhow::Result<()> {
+    // A staff member's own case is for a colleague.
+    if cases::get(conn, id).await?.and_then(|c| c.parent).is_some_and(|p| p.id == me.id) {
+        return engine.tell(conn, me, Screen::new("staff-case-own"), now).await;
+    }
     if cases::take(conn, id, me.id, now).await? {
         let case = cases::get(conn, id).await?.ok_or_else(|| anyhow::anyhow!("a taken case exists"))?;
         storage::save_state(conn, me.id, &State::Casework { case: id }.to_json(), now).await?;

@@ -269,10 +269,16 @@ pub async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
 
 /// An admin invites a psychologist, who joins with a display name.
 pub async fn psychologist(engine: &Arc<Engine>, admin: &mut Person, chat: &str, name: &str) -> Person {
-    let invite = texts(&admin.say("/invite psychologist").await);
+    staff_member(engine, admin, "psychologist", chat, name).await
+}
+
+/// An admin invites a staff member of `role` (psychologist, moderator), who joins with a
+/// display name.
+pub async fn staff_member(engine: &Arc<Engine>, admin: &mut Person, role: &str, chat: &str, name: &str) -> Person {
+    let invite = texts(&admin.say(&format!("/invite {role}")).await);
     let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("no code in {invite}"));
-    let mut psy = Person::onboarded(engine.clone(), chat, "Русский").await;
-    let welcome = texts(&psy.say(&format!("/staff {code} {name}")).await);
+    let mut member = Person::onboarded(engine.clone(), chat, "Русский").await;
+    let welcome = texts(&member.say(&format!("/staff {code} {name}")).await);
     assert!(welcome.contains(name), "{welcome}");
-    psy
+    member
 }

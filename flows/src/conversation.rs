@@ -150,23 +150,20 @@ impl Understood {
         self.event.free_text().filter(|t| Command::parse(t).is_none())
     }
 
-    /// Free text that needs a person at once, from a psychologist at work on a case. Her
-    /// words go to a parent in crisis and often echo crisis talk, so the model's reading
-    /// alone does not stop them, and neither does a question put to the parent; the
-    /// lexicon's own words about herself do.
-    pub fn is_urgent_at_work(&self) -> bool {
-        let (Some(text), Some(a)) = (self.words(), &self.assessment) else { return false };
-        let explicit: Vec<Signal> = a.signals.iter().copied().filter(|s| *s != Signal::Semantic).collect();
-        Assessment::from_signals(explicit).is_urgent() && !asks_another(text)
-    }
-
-    /// Free text that needs a person at once: whoever wrote it, staff too, gets the
-    /// safety message and a case (invariant 1). A command is not free text, but the
-    /// lexicon's own words in it still count.
-    pub fn is_urgent(&self) -> bool {
-        match (self.event.free_text(), &self.assessment) {
-            (Some(text), Some(a)) => a.is_urgent() && heard(text, a),
-            _ => false,
+    /// Free text that needs a person at once, from someone in `state`: whoever wrote it,
+    /// staff too, gets the safety message and a case (invariant 1). A command is not free
+    /// text, and the model reads noise in codes: only the lexicon's own words in it count.
+    /// A psychologist at work on a case writes to a parent in crisis, and her words often
+    /// echo crisis talk: there the model's reading alone does not count either, nor a
+    /// question put to the parent; the lexicon's own words about herself do.
+    pub fn is_urgent(&self, state: Option<&State>) -> bool {
+        let (Some(text), Some(a)) = (self.event.free_text(), &self.assessment) else { return false };
+        let command = Command::parse(text).is_some();
+        let lexicon: Vec<Signal> = a.signals.iter().copied().filter(|s| *s != Signal::Semantic).collect();
+        if matches!(state, Some(State::Casework { .. })) {
+            !command && Assessment::from_signals(lexicon).is_urgent() && !asks_another(text)
+        } else {
+            a.is_urgent() && (!command || !lexicon.is_empty())
         }
     }
 }
@@ -207,13 +204,6 @@ fn asks_another(text: &str) -> bool {
         && readings(text).iter().all(|words| words.iter().all(|w| !FIRST_PERSON.contains(&w.as_str())))
 }
 
-/// Whether an assessment stands for what the person said. A command ("/staff K7RM2QXA
-/// Айгерим") is not free text, and the model reads noise in codes; the lexicon's own
-/// words in it still count.
-fn heard(text: &str, assessment: &Assessment) -> bool {
-    Command::parse(text).is_none() || assessment.signals.iter().any(|s| *s != Signal::Semantic)
-}
-
 /// Decides what an event leads to. `state` is the stored state, `None` when there is
 /// none or it could not be read; `case` is the person's open case.
 pub fn decide(
@@ -229,10 +219,9 @@ pub fn decide(
     if let (Some(text), Some(assessment)) = (event.free_text(), &understood.assessment) {
         let lang = user.and_then(|u| u.language).or_else(|| lang::detect(text));
         let command = Command::parse(text).is_some();
-        let at_work = matches!(state, Some(State::Casework { .. }));
-        if if at_work { understood.is_urgent_at_work() } else { understood.is_urgent() } {
+        if understood.is_urgent(state.as_ref()) {
             let mut decision = crisis::urgent(user, lang, case, text, assessment);
-            if at_work {
+            if matches!(state, Some(State::Casework { .. })) {
                 // A psychologist's own words of crisis do not go on to the parent they help.
                 decision.screens.push(Screen::new("staff-not-relayed"));
             }

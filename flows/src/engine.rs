@@ -140,9 +140,8 @@ impl Engine {
             let me = known_or_new(conn, address, user.take(), None, now).await?;
             // Staff are often parents too: their own crisis, and their words while a case
             // of their own is open, take everyone's path (invariants 1 and 4).
-            let at_work = matches!(state, Some(State::Casework { .. }));
-            let urgent = if at_work { understood.is_urgent_at_work() } else { understood.is_urgent() };
-            let own = urgent || (understood.words().is_some() && cases::open_for_parent(conn, me.id).await?.is_some());
+            let own = understood.is_urgent(state.as_ref())
+                || (understood.words().is_some() && cases::open_for_parent(conn, me.id).await?.is_some());
             if !own && staff::handle(self, conn, &me, role, state.clone(), understood.event(), now).await? {
                 return Ok(());
             }

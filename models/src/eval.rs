@@ -307,7 +307,6 @@ impl Report {
 
 /// How often the intent is read right: top-1, overall, per intent and per variant.
 pub struct IntentReport {
-    pub accuracy: f64,
     total: Counts,
     by_intent: BTreeMap<Intent, Counts>,
     by_variant: BTreeMap<String, Counts>,
@@ -317,7 +316,6 @@ pub struct IntentReport {
 
 pub fn evaluate_intent(examples: &[Example], predict: impl Fn(&str) -> Intent) -> IntentReport {
     let mut r = IntentReport {
-        accuracy: 0.0,
         total: Counts::default(),
         by_intent: BTreeMap::new(),
         by_variant: BTreeMap::new(),
@@ -333,7 +331,6 @@ pub fn evaluate_intent(examples: &[Example], predict: impl Fn(&str) -> Intent) -
             *r.confused.entry((label, got)).or_default() += 1;
         }
     }
-    r.accuracy = r.total.rate();
     r
 }
 

@@ -129,11 +129,6 @@ impl IntentHead {
             .sum()
     }
 
-    /// The most likely intent, and its probability.
-    pub fn intent(&self, text: &str, embedding: Option<&[f32]>) -> (Intent, f32) {
-        Self::best(&self.probs(text, embedding))
-    }
-
     /// The most likely intent of probabilities in the order of [`Intent::ALL`].
     pub fn best(p: &[f32]) -> (Intent, f32) {
         let best = (0..p.len()).max_by(|a, b| p[*a].total_cmp(&p[*b])).unwrap_or(Intent::ALL.len() - 1);

@@ -97,10 +97,6 @@ impl Words {
     pub fn score(&self, text: &str) -> f32 {
         self.probs(text).get(1).copied().unwrap_or(0.0)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
-    }
 }
 
 const EPOCHS: usize = 400;

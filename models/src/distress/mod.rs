@@ -184,23 +184,39 @@ const ABOUT_RU: &[&str] = &["о", "об", "про"];
 const ORDINARY: &[(Signal, &[&str])] =
     &[(Signal::Goodbye, &["переезж", "переех", "коштик", "коштим", "кошемиз", "кошип"]), (Signal::Plan, &["нотариус"])];
 
-/// Kazakh wishes to leave or vanish (folded, stemmed by [`stem::kazakh`] like a pattern's
-/// first word). Right after a place in the ablative they are about the place: «рассылкадан
-/// жоғалғым келеді», «топтан шыққым келеді». Not after life, the world or everyone:
-/// «өмірден кеткім келеді» has patterns of its own, «бәрінен жоғалғым келеді» is a wish to vanish.
-static LEAVING: LazyLock<Vec<String>> =
-    LazyLock::new(|| ["жоғалғым", "кеткім", "шыққым"].iter().map(|w| stem::kazakh(&readings(w)[0][0])).collect());
+/// Kazakh wishes to leave or vanish, and to stop (folded, stemmed by [`stem::kazakh`] like
+/// a pattern's first word), with the case that names what they are about. Right after a
+/// place in the ablative, leaving is about the place: «рассылкадан жоғалғым келеді»,
+/// «топтан шыққым келеді»; right after a thing in the accusative, stopping is about the
+/// thing: «ботты тоқтатқым келеді, бәріне рахмет». Not after life, the world or everyone:
+/// «өмірден кеткім келеді» has patterns of its own, «бәрінен жоғалғым келеді» is a wish to
+/// vanish, «бәрін тоқтатқым келеді» a wish to stop everything.
+static ABOUT_A_THING: LazyLock<Vec<(String, &[&str])>> = LazyLock::new(|| {
+    let stem = |w: &str| stem::kazakh(&readings(w)[0][0]);
+    let mut verbs: Vec<(String, &[&str])> =
+        ["жоғалғым", "кеткім", "шыққым"].iter().map(|w| (stem(w), ABLATIVE)).collect();
+    verbs.push((stem("тоқтатқым"), ACCUSATIVE));
+    verbs
+});
 const ABLATIVE: &[&str] = &["дан", "ден", "тан", "тен", "нан", "нен"];
+const ACCUSATIVE: &[&str] = &["ны", "ни", "ды", "ди", "ты", "ти"];
 /// Folded prefixes of what one leaves that is not a place: life, the world, everyone.
 const NOT_A_PLACE: &[&str] = &["омир", "дуни", "жарык", "бари", "барлыг", "баршан", "адамдар", "сендер", "сиздер"];
+/// Folded words that may stand between the place and the verb: «боттан толық жоғалғым».
+const ADVERBS: &[&str] = &["толык", "мулдем", "биржола", "биржолата", "уакытша", "енди"];
 
-/// «рассылкадан» before «жоғалғым келеді»: leaving a place, not life.
-fn leaves_a_place(words: &[String], start: usize, first: &Token) -> bool {
+/// «рассылкадан жоғалғым келеді», «ботты тоқтатқым келеді»: about a place or a thing, not
+/// life.
+fn about_a_thing(words: &[String], start: usize, first: &Token) -> bool {
     let Token::Stem(stem) = first else { return false };
-    let Some(before) = start.checked_sub(1).map(|i| &words[i]) else { return false };
-    LEAVING.contains(stem)
-        && ABLATIVE.iter().any(|a| before.ends_with(a))
-        && !NOT_A_PLACE.iter().any(|p| before.starts_with(p))
+    let Some((_, cases)) = ABOUT_A_THING.iter().find(|(verb, _)| verb == stem) else { return false };
+    let mut before = words[..start].iter().rev();
+    let Some(mut word) = before.next() else { return false };
+    if ADVERBS.contains(&word.as_str()) {
+        let Some(earlier) = before.next() else { return false };
+        word = earlier;
+    }
+    cases.iter().any(|c| word.ends_with(c)) && !NOT_A_PLACE.iter().any(|p| word.starts_with(p))
 }
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
@@ -253,7 +269,7 @@ impl Pattern {
             if about_media(&r.words, start) {
                 return false;
             }
-            if self.lang == Lang::Kk && leaves_a_place(&r.words, start, &self.tokens[0]) {
+            if self.lang == Lang::Kk && about_a_thing(&r.words, start, &self.tokens[0]) {
                 return false;
             }
             let mut pos = start;

@@ -478,6 +478,8 @@ fn leaving_a_place_a_song_and_a_cancelled_visit_are_not_crises() {
         "toptan shyqqym keledi, rahmet",
         "Qyzym bügın baqşada öleñ aitypty 😊",
         "Ertengı jazyluymdy toqtatqym keledı, bara almaimyn",
+        "боттан толық жоғалғым келеді, всё удалите",
+        "Хабарламаларды тоқтатқым келеді, бәріне көп рақмет",
     ] {
         assert!(!assess(text).is_urgent(), "{text}: {:?}", assess(text));
     }
@@ -491,5 +493,23 @@ fn leaving_a_place_a_song_and_a_cancelled_visit_are_not_crises() {
         "тоқтатқым келеді бәрін, шаршадым",
     ] {
         assert!(assess(text).is_urgent(), "{text}");
+    }
+}
+
+/// Folding and stemming can make two ordinary words look like a pattern's: «жарыс»
+/// (a competition) like «жар» (a cliff), «тиіс» (must) like «тиіскен» (touched),
+/// «жарайды, көрейін» like «жарты қорап» (half a box). The patterns spell those words out.
+#[test]
+fn ordinary_words_that_fold_like_a_pattern_are_not_crises() {
+    for text in [
+        "Қызымның сенбіде шахмат жарысы бар, сабаққа бармаймыз",
+        "Мектеп баламға тьютор беруге тиіс пе?",
+        "Жарайды, ертең көрейін",
+    ] {
+        let a = assess(text);
+        assert!(!a.is_urgent() && !a.child_safety, "{text}: {a:?}");
+    }
+    for text in ["Жарға барамын, бәрі бітсін", "Ағасы қызыма тиіскен, не істеймін", "Жарты қорап дәрі іштім"] {
+        assert!(assess(text).is_urgent(), "{text}: {:?}", assess(text));
     }
 }

@@ -27,9 +27,14 @@ const EXTRA: &[&str] = &[
 ];
 /// What parents ask a bot like this, labelled by intent, none of it a crisis; many in the
 /// verb forms crisis messages use («-ғым келеді», «хочу уйти из …»).
-/// The `-extra-2` files are training only, written later without sight of any held-out
-/// line (and near-copies of held-out lines dropped).
-const EVERYDAY: &[&str] = &[include_str!("../data/requests.jsonl"), include_str!("../data/requests-extra-2.jsonl")];
+/// The `-extra-2` and `-extra-3` files are training only, written later without sight of
+/// any held-out line (and near-copies of held-out lines dropped); `-extra-3` fills the
+/// scripts that had the fewest requests (translit Russian, mixed) and Cyrillic Kazakh.
+const EVERYDAY: &[&str] = &[
+    include_str!("../data/requests.jsonl"),
+    include_str!("../data/requests-extra-2.jsonl"),
+    include_str!("../data/requests-extra-3.jsonl"),
+];
 /// Pairs that share their wording, one side ordinary, the other a crisis.
 const PAIRS: &[&str] =
     &[include_str!("../data/minimal-pairs.jsonl"), include_str!("../data/minimal-pairs-extra-2.jsonl")];

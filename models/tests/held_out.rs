@@ -7,10 +7,11 @@
 //! pair on the right side (issue 14).
 //!
 //! Not all are met yet. Since the detector learned that «-ғым келеді» is also how parents
-//! ask for a booking, it misses more of the first-written crises (0.957, was 0.991) and
-//! still raises some alarms on everyday requests in two scripts. Where a bar is not met,
-//! the test holds the level reached, so that it cannot slip while the work goes on, and
-//! says so; the bars are in the messages.
+//! ask for a booking, it misses more of the first-written crises (0.957, was 0.991), still
+//! raises an alarm on one everyday request in translit Russian (1 of 68), and puts 7 of 94
+//! minimal-pair sides on the wrong side. Where a bar is not met, the test holds the level
+//! reached, so that it cannot slip while the work goes on, and says so; the bars are in
+//! the messages.
 
 use qamqor_models::detector::Detector;
 use qamqor_models::eval::{self, Source, Split};
@@ -25,9 +26,9 @@ fn held_out_bars() {
     assert_eq!(test.len(), 286, "the held-out split is fixed");
     let report = eval::evaluate(&test, |t| DETECTOR.assess(t));
     assert!(report.support_recall >= 0.85, "support recall: {report}");
-    // Bars 0.97 and 5 %, not met yet: 111/116 and 6/104 are held.
+    // Bar 0.97, not met yet: 111/116 is held.
     assert!(report.escalate_recall >= 111.0 / 116.0, "escalate recall (bar 0.97): {report}");
-    assert!(report.false_escalation <= 6.0 / 104.0, "false escalation on none (bar 0.05): {report}");
+    assert!(report.false_escalation <= 0.05, "false escalation on none: {report}");
 }
 
 #[test]
@@ -37,12 +38,8 @@ fn everyday_requests_are_not_crises_in_any_script() {
     let report = eval::evaluate(&test, |t| DETECTOR.assess(t));
     assert!(report.false_escalation <= 0.01, "false escalation on everyday requests: {report}");
     for (variant, rate) in report.false_escalation_by_variant() {
-        // Bar 1 % in every script; kk (4/166) and ru_translit (2/68) do not meet it yet.
-        let held = match variant {
-            "kk" => 4.0 / 166.0,
-            "ru_translit" => 2.0 / 68.0,
-            _ => 0.01,
-        };
+        // Bar 1 % in every script; ru_translit (1 of 68) does not meet it yet.
+        let held = if variant == "ru_translit" { 1.0 / 68.0 } else { 0.01 };
         assert!(rate <= held, "{variant}: false escalation {rate}: {report}\n{:#?}", report.misses());
     }
 }

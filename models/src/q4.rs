@@ -8,9 +8,9 @@
 //! weight block is unpacked once and multiplied with four activation rows while it sits
 //! in registers, and the weights stay 4-bit (12 MB, in cache).
 //!
-//! The AVX2 kernel is used when the build targets AVX2 and FMA (the workspace builds for
-//! x86-64-v3, see `.cargo/config.toml`); [`Q4Matrix::matmul_portable`] is the same
-//! arithmetic in plain Rust, for other targets and as the tests' reference.
+//! The AVX2 kernel is used when the CPU has AVX2 and FMA, asked at run time (every x86
+//! server CPU since about 2013); [`Q4Matrix::matmul_portable`] is the same arithmetic in
+//! plain Rust, for older or emulated CPUs and other targets, and the tests' reference.
 
 use anyhow::{Result, ensure};
 
@@ -49,14 +49,11 @@ impl Q4Matrix {
 
     /// `x · Wᵀ` for `x` of shape `[l, cols]`: `[l, rows]`, row-major.
     pub fn matmul(&self, x: &[f32], l: usize) -> Vec<f32> {
-        #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
-        {
-            let q = Q8::quantize(x, l, self.cols);
-            let mut out = vec![0f32; l * self.rows];
-            avx2::matmul(self, &q, l, &mut out);
-            out
+        #[cfg(target_arch = "x86_64")]
+        if avx2() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { avx2::matmul(self, x, l) };
         }
-        #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
         self.matmul_portable(x, l)
     }
 
@@ -85,6 +82,17 @@ impl Q4Matrix {
     }
 }
 
+/// Whether this CPU runs the AVX2 and FMA code paths (std asks the CPU once and
+/// remembers): the kernel here, and the encoder's passes between the matmuls.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx2() -> bool {
+    #[cfg(test)]
+    if tests::PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
 /// Activations in Q8_0 blocks: per 32 values a scale (largest magnitude / 127) and the
 /// values rounded to multiples of it.
 struct Q8 {
@@ -93,6 +101,8 @@ struct Q8 {
 }
 
 impl Q8 {
+    /// Inlined, so that the AVX2 kernel's copy is compiled for AVX2.
+    #[inline(always)]
     fn quantize(x: &[f32], l: usize, cols: usize) -> Q8 {
         assert!(x.len() == l * cols && cols.is_multiple_of(QK), "activations of the wrong shape");
         let mut q = Q8 { scales: Vec::with_capacity(x.len() / QK), values: vec![0; x.len()] };
@@ -115,7 +125,7 @@ impl Q8 {
     }
 }
 
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{Q4Matrix, Q8, QK};
     use std::arch::x86_64::*;
@@ -123,7 +133,12 @@ mod avx2 {
     /// Activation rows multiplied together with each weight block.
     const TILE: usize = 8;
 
-    pub(super) fn matmul(m: &Q4Matrix, q: &Q8, l: usize, out: &mut [f32]) {
+    /// # Safety
+    /// The CPU has AVX2 and FMA ([`super::avx2`]).
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn matmul(m: &Q4Matrix, x: &[f32], l: usize) -> Vec<f32> {
+        let q = &Q8::quantize(x, l, m.cols);
+        let mut out = vec![0f32; l * m.rows];
         let nb = m.cols / QK;
         // The bounds every pointer below stays within.
         assert!(m.scales.len() == m.rows * nb && m.nibbles.len() == m.rows * nb * 16);
@@ -131,7 +146,7 @@ mod avx2 {
         let mut t = 0;
         while t + TILE <= l {
             // SAFETY: rows t..t + TILE ≤ l, with the lengths asserted above.
-            unsafe { tile::<TILE>(m, q, t, out) };
+            unsafe { tile::<TILE>(m, q, t, &mut out) };
             t += TILE;
         }
         // The last rows, still together: each weight block is unpacked once per tile.
@@ -139,15 +154,16 @@ mod avx2 {
         unsafe {
             match l - t {
                 0 => {}
-                1 => tile::<1>(m, q, t, out),
-                2 => tile::<2>(m, q, t, out),
-                3 => tile::<3>(m, q, t, out),
-                4 => tile::<4>(m, q, t, out),
-                5 => tile::<5>(m, q, t, out),
-                6 => tile::<6>(m, q, t, out),
-                _ => tile::<7>(m, q, t, out),
+                1 => tile::<1>(m, q, t, &mut out),
+                2 => tile::<2>(m, q, t, &mut out),
+                3 => tile::<3>(m, q, t, &mut out),
+                4 => tile::<4>(m, q, t, &mut out),
+                5 => tile::<5>(m, q, t, &mut out),
+                6 => tile::<6>(m, q, t, &mut out),
+                _ => tile::<7>(m, q, t, &mut out),
             }
         }
+        out
     }
 
     /// Output rows `t0..t0 + T`: each weight block is unpacked once and multiplied with
@@ -201,8 +217,11 @@ mod avx2 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Set by a test to run the plain-Rust paths as an older CPU would.
+    pub(crate) static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
     /// A deterministic pseudo-random matrix in Q4_0 bytes, and its values.
     fn matrix(rows: usize, cols: usize, seed: u32) -> (Vec<u8>, Vec<f32>) {

@@ -1,7 +1,7 @@
 //! `qamqor catalog check` on a copy of the catalogue: sound as committed, and each kind
 //! of broken entry is caught with a line that says what is wrong.
 
-use qamqor::guide_tools;
+use qamqor::cli::guide;
 use qamqor_models::catalog::Catalog;
 use std::path::{Path, PathBuf};
 
@@ -27,9 +27,9 @@ fn problems(file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
 #[test]
 fn the_committed_catalogue_passes_and_a_broken_one_fails_the_command() {
     let (_dir, sound) = broken("entries/status.toml", str::to_string);
-    guide_tools::check(Some(&sound)).expect("the committed catalogue is sound");
+    guide::check(Some(&sound)).expect("the committed catalogue is sound");
     let (_dir, bad) = broken("entries/status.toml", |t| t.replacen("sources = [", "sources = [\"nowhere.txt:1\", ", 1));
-    let error = guide_tools::check(Some(&bad)).unwrap_err().to_string();
+    let error = guide::check(Some(&bad)).unwrap_err().to_string();
     assert!(error.contains("1 problem"), "{error}");
 }
 

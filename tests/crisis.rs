@@ -268,8 +268,8 @@ async fn a_code_from_the_command_line_makes_a_psychologist() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
     let config = qamqor::config::Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
-    assert!(qamqor::crisis_tools::invite(&config, "parent").await.is_err(), "only staff roles");
-    let code = qamqor::crisis_tools::invite(&config, "psychologist").await.unwrap();
+    assert!(qamqor::cli::crisis::invite(&config, "parent").await.is_err(), "only staff roles");
+    let code = qamqor::cli::crisis::invite(&config, "psychologist").await.unwrap();
     let engine = db.engine().await;
     let mut psy = Person::onboarded(engine.clone(), "psy-cli", "Русский").await;
     assert!(texts(&psy.say(&format!("/staff {code} Марат")).await).contains("Марат"));
@@ -403,5 +403,24 @@ async fn staff_in_crisis_get_the_safety_message_and_a_case_like_anyone() {
         psy.say("/queue").await;
         let refused = texts(&psy.press(&format!("Взять #{own_case}")).await);
         assert!(refused.contains("возьмёт коллега"), "{}: {refused}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_from_configuration_chooses_a_language_and_a_moderator_is_not_promised_cases() {
+    for db in TestDb::all().await {
+        let engine = db.engine_with_admins(&["admin-new"]).await;
+        let mut admin = Person::new(engine.clone(), "admin-new");
+        let first = texts(&admin.say("/start").await);
+        assert!(first.contains("Выберите язык"), "{}: {first}", db.name);
+        let consent = texts(&admin.press("Қазақша").await);
+        assert!(consent.contains("Келісесіз бе?"), "{}: {consent}", db.name);
+
+        let invite = texts(&admin.say("/invite moderator").await);
+        let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("{invite}"));
+        let mut moderator = Person::onboarded(engine.clone(), "moderator-new", "Русский").await;
+        let welcome = texts(&moderator.say(&format!("/staff {code} Дана")).await);
+        assert!(welcome.contains("Дана") && welcome.contains("модератор"), "{welcome}");
+        assert!(!welcome.contains("обращения"), "cases do not come to moderators: {welcome}");
     }
 }

@@ -54,3 +54,20 @@ async fn a_second_run_on_the_same_database_remembers_the_person() {
     let second = String::from_utf8(second).unwrap();
     assert!(second.contains("Немен көмектесе аламын?") && !second.contains("Выберите язык"), "{second}");
 }
+
+#[tokio::test]
+async fn typing_start_first_does_not_ask_for_the_language_twice() {
+    let db = TestDb::sqlite();
+    let engine = db.engine().await;
+    let mut output = Vec::new();
+    qamqor::terminal::chat(&engine, "local", "/start\n2\n".as_bytes(), &mut output).await.unwrap();
+    let output = String::from_utf8(output).unwrap();
+    assert_eq!(output.matches("Выберите язык").count(), 1, "{output}");
+    assert_in_order(&output, &["Выберите язык", "Принимаете?"]);
+
+    // Later, /start still goes back to the start, as in Telegram.
+    let engine = db.engine().await;
+    let mut again = Vec::new();
+    qamqor::terminal::chat(&engine, "local", "/lang\n/start\n".as_bytes(), &mut again).await.unwrap();
+    assert_eq!(String::from_utf8(again).unwrap().matches("Принимаете?").count(), 2);
+}

@@ -6,6 +6,10 @@ use crate::intake::{Intake, Wakers};
 use crate::telegram::Telegram;
 use crate::{http, outbox};
 use qamqor_flows::{Channel, Db, Engine, storage};
+use qamqor_models::catalog::Catalog;
+use qamqor_models::detector::Detector;
+use qamqor_models::model_file;
+use qamqor_models::search::Guide;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,12 +34,34 @@ pub struct Running {
 pub async fn open_engine(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let db = Db::connect(&config.database_url).await?;
     let (detector, guide) = tokio::task::spawn_blocking(|| {
-        let detector = crate::tools::detector();
-        let guide = crate::guide_tools::guide(&detector);
+        let detector = detector();
+        let guide = guide(&detector);
         (detector, guide)
     })
     .await?;
     Ok(Arc::new(Engine::new(db, Arc::new(detector), Arc::new(guide?))?.with_duty(config.duty.clone())?))
+}
+
+/// The detector with the model if it is there; the lexicon alone, loudly, if not.
+pub fn detector() -> Detector {
+    let path = model_file::default_path();
+    match Detector::load(&path) {
+        Ok(detector) => detector,
+        Err(error) => {
+            tracing::error!(
+                %error,
+                path = %path.display(),
+                "DEGRADED: the text model is not available, distress detection runs on the lexicon alone. \
+                 Run `qamqor model fetch`."
+            );
+            Detector::lexicon_only()
+        }
+    }
+}
+
+/// The guide over the embedded catalogue, with the detector's model when it has one.
+pub fn guide(detector: &Detector) -> anyhow::Result<Guide> {
+    Guide::new(Catalog::embedded()?, detector.embedder(), Some(&model_file::catalog_cache_path()))
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {

@@ -5,13 +5,11 @@
 //! what happens in a conversation is decided in `qamqor-flows`.
 
 pub mod app;
+pub mod cli;
 pub mod config;
-pub mod crisis_tools;
-pub mod guide_tools;
 pub mod http;
 pub mod intake;
 pub mod outbox;
 pub mod telegram;
 pub mod terminal;
-pub mod tools;
 pub mod whatsapp;

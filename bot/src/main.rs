@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use qamqor::app;
 use qamqor::config::Config;
-use qamqor::{crisis_tools, guide_tools, tools};
+use qamqor::cli::{crisis, distress, guide};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
@@ -120,18 +120,18 @@ async fn main() -> anyhow::Result<()> {
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
             qamqor::terminal::chat(&engine, &chat, stdin, tokio::io::stdout()).await?;
         }
-        Command::Model { action: ModelAction::Fetch } => tools::fetch()?,
-        Command::Classify => tools::classify()?,
-        Command::Search => guide_tools::search()?,
-        Command::Catalog { action: CatalogAction::Check { dir } } => guide_tools::check(dir.as_deref())?,
-        Command::Eval { what: Measured::Distress } => tools::eval_distress()?,
-        Command::Eval { what: Measured::Intent } => tools::eval_intent()?,
-        Command::Eval { what: Measured::Search } => guide_tools::eval()?,
-        Command::Bench { what: Benched::Search } => guide_tools::bench()?,
-        Command::Bench { what: Benched::Distress } => tools::bench_distress()?,
-        Command::Bench { what: Benched::Crisis } => crisis_tools::bench().await?,
+        Command::Model { action: ModelAction::Fetch } => distress::fetch()?,
+        Command::Classify => distress::classify()?,
+        Command::Search => guide::search()?,
+        Command::Catalog { action: CatalogAction::Check { dir } } => guide::check(dir.as_deref())?,
+        Command::Eval { what: Measured::Distress } => distress::eval_distress()?,
+        Command::Eval { what: Measured::Intent } => distress::eval_intent()?,
+        Command::Eval { what: Measured::Search } => guide::eval()?,
+        Command::Bench { what: Benched::Search } => guide::bench()?,
+        Command::Bench { what: Benched::Distress } => distress::bench_distress()?,
+        Command::Bench { what: Benched::Crisis } => crisis::bench().await?,
         Command::Staff { action: StaffAction::Invite { role } } => {
-            let code = crisis_tools::invite(&config, &role).await?;
+            let code = crisis::invite(&config, &role).await?;
             println!("{code}");
             eprintln!("A one-time code for a {role}: they send \"/staff {code} Their Name\" to the bot.");
         }

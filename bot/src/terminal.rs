@@ -52,7 +52,10 @@ where
         }
         let Some(line) = lines.next_line().await? else { return Ok(()) };
         let line = line.trim();
-        if !line.is_empty() {
+        // The chat opened with /start: typed again as the first line, it would ask the
+        // same question twice.
+        let repeats_the_start = seq == 1 && line.eq_ignore_ascii_case("/start");
+        if !line.is_empty() && !repeats_the_start {
             event = Some(match pick(&buttons, line) {
                 Some(b) => Event::Button { data: b.data.clone(), message: None },
                 None => Event::Text { text: line.to_string() },

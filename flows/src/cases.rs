@@ -15,15 +15,21 @@ pub enum Priority {
     Imminent = 3,
 }
 
-impl Priority {
-    fn from_i64(v: i64) -> Priority {
+/// A stored priority the code does not know is an error, never a quieter priority.
+impl TryFrom<i64> for Priority {
+    type Error = String;
+
+    fn try_from(v: i64) -> Result<Priority, String> {
         match v {
-            3 => Priority::Imminent,
-            2 => Priority::High,
-            _ => Priority::Normal,
+            3 => Ok(Priority::Imminent),
+            2 => Ok(Priority::High),
+            1 => Ok(Priority::Normal),
+            other => Err(format!("unknown case priority {other}")),
         }
     }
+}
 
+impl Priority {
     /// The Fluent id of its name, for staff.
     pub fn label(self) -> &'static str {
         match self {
@@ -110,7 +116,7 @@ fn party(r: &sqlx::any::AnyRow, prefix: &str) -> sqlx::Result<Option<Party>> {
     Ok(Some(Party {
         id,
         address: Address::new(channel, r.try_get::<String, _>(format!("{prefix}_chat").as_str())?),
-        language: lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::Ru),
+        language: lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::FALLBACK),
         name: name.unwrap_or_default(),
     }))
 }
@@ -120,7 +126,7 @@ fn case_of(r: &sqlx::any::AnyRow) -> sqlx::Result<Case> {
     Ok(Case {
         id: r.try_get("id")?,
         parent: party(r, "p")?,
-        priority: Priority::from_i64(r.try_get("priority")?),
+        priority: Priority::try_from(r.try_get::<i64, _>("priority")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
         child_safety: r.try_get::<i64, _>("child_safety")? != 0,
         signals: signals
             .map(|s| s.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
@@ -325,8 +331,8 @@ pub async fn staff(conn: &mut AnyConnection) -> sqlx::Result<Vec<(Party, Role)>>
     Ok(out)
 }
 
-/// A new invitation code for a staff role: eight characters without look-alikes. `by` is
-/// the admin who asked, or `None` from the command line.
+/// A new invitation code for a staff role: eight characters without look-alikes, and
+/// its line in the audit log. `by` is the admin who asked, or `None` from the command line.
 pub async fn invite(conn: &mut AnyConnection, role: Role, by: Option<i64>, now: i64) -> sqlx::Result<String> {
     let code = storage::random_code(8);
     sqlx::query("INSERT INTO invites (code, role, created_by, created_at) VALUES ($1, $2, $3, $4)")
@@ -334,8 +340,9 @@ pub async fn invite(conn: &mut AnyConnection, role: Role, by: Option<i64>, now: 
         .bind(role.as_str())
         .bind(by)
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    storage::audit(conn, now, by, None, &format!("invite_{}", role.as_str())).await?;
     Ok(code)
 }
 
@@ -392,4 +399,18 @@ pub async fn taken_by(conn: &mut AnyConnection, psychologist_id: i64) -> sqlx::R
     .fetch_all(conn)
     .await?;
     rows.iter().map(case_of).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Priority;
+
+    #[test]
+    fn a_priority_round_trips_and_an_unknown_one_is_refused() {
+        for p in [Priority::Normal, Priority::High, Priority::Imminent] {
+            assert_eq!(Priority::try_from(p as i64), Ok(p));
+        }
+        assert!(Priority::try_from(0).is_err());
+        assert!(Priority::try_from(4).is_err());
+    }
 }

@@ -136,7 +136,8 @@ impl Engine {
             user.as_ref().map_or(Role::Parent, |u| u.role)
         };
         if role != Role::Parent {
-            // An admin from configuration may not have written before.
+            // An admin from configuration may not have written before: they choose a
+            // language like everyone.
             let me = known_or_new(conn, address, user.take(), None, now).await?;
             // Staff are often parents too: their own crisis, and their words while a case
             // of their own is open, take everyone's path (invariants 1 and 4).
@@ -168,7 +169,7 @@ impl Engine {
         if asked && !self.duty.hours.is_open(now) {
             let when = duty::local_time(self.duty.hours.next_open(now));
             let screen = Screen::of(Msg::new("after-hours").text("when", when));
-            self.tell_at(conn, address, decision.lang.unwrap_or(Lang::Ru), &screen, now).await?;
+            self.tell_at(conn, address, decision.lang.unwrap_or(Lang::FALLBACK), &screen, now).await?;
         }
         Ok(())
     }
@@ -217,7 +218,7 @@ impl Engine {
         screen: Screen,
         now: i64,
     ) -> anyhow::Result<()> {
-        self.tell_at(conn, &to.address, to.language.unwrap_or(Lang::Ru), &screen, now).await?;
+        self.tell_at(conn, &to.address, to.lang(), &screen, now).await?;
         Ok(())
     }
 
@@ -253,7 +254,7 @@ impl Engine {
             }
         }
         for admin in self.duty.admins.iter().filter(|a| !told.contains(a)) {
-            let lang = storage::find_user(conn, admin).await?.and_then(|u| u.language).unwrap_or(Lang::Ru);
+            let lang = storage::find_user(conn, admin).await?.as_ref().map_or(Lang::FALLBACK, User::lang);
             self.tell_at(conn, admin, lang, screen, now).await?;
         }
         if let Some(group) = &self.duty.staff_chat {
@@ -262,7 +263,7 @@ impl Engine {
             screen.buttons.clear();
             screen.parts.push(Msg::new("staff-group-hint"));
             screen.bilingual = true;
-            self.tell_at(conn, group, Lang::Kk, &screen, now).await?;
+            self.tell_at(conn, group, Lang::ALL[0], &screen, now).await?;
         }
         Ok(())
     }
@@ -296,7 +297,7 @@ impl Engine {
             }
             // Normally an answer to a message just written; on WhatsApp, one delivered
             // more than a day late waits like any other.
-            self.post(conn, address, decision.lang.unwrap_or(Lang::Kk), &out, now).await?;
+            self.post(conn, address, decision.lang.unwrap_or(Lang::ALL[0]), &out, now).await?;
         }
         Ok(())
     }
@@ -322,7 +323,7 @@ impl Engine {
                 u.language = Some(*lang);
                 Some(u)
             }
-            (Effect::ChooseLanguage(lang), None) => Some(storage::create_user(conn, address, *lang, now).await?),
+            (Effect::ChooseLanguage(lang), None) => Some(storage::create_user(conn, address, Some(*lang), now).await?),
             (Effect::Consent(accepted), Some(mut u)) => {
                 storage::set_consent(conn, u.id, *accepted, now).await?;
                 let action = if *accepted { "consent_given" } else { "consent_refused" };
@@ -347,7 +348,7 @@ impl Engine {
             // Protecting a life needs no consent: a case opens for anyone (the safety
             // message says so), with a row for the person if there was none.
             (Effect::OpenCase { priority, child_safety, signals }, user) => {
-                let u = known_or_new(conn, address, user, lang, now).await?;
+                let u = known_or_new(conn, address, user, lang.or(Some(Lang::FALLBACK)), now).await?;
                 let id = cases::open(conn, u.id, *priority, *child_safety, signals, now).await?;
                 storage::audit(conn, now, Some(u.id), Some(u.id), "case_opened").await?;
                 self.announce(conn, id, false, now).await?;
@@ -381,13 +382,16 @@ impl Engine {
                 Some(u)
             }
             (Effect::Redeem { code, name }, user) => {
-                let u = known_or_new(conn, address, user, lang, now).await?;
+                let u = known_or_new(conn, address, user, lang.or(Some(Lang::FALLBACK)), now).await?;
                 let name = if name.trim().is_empty() { u.pseudonym.clone() } else { name.trim().to_string() };
                 let screen = match cases::redeem(conn, code, u.id, &name, now).await? {
                     Some(role) => {
                         storage::audit(conn, now, Some(u.id), Some(u.id), &format!("staff_joined_{}", role.as_str()))
                             .await?;
-                        Screen::of(crate::screen::Msg::new("staff-welcome").text("name", name))
+                        // Cases come to psychologists and admins, not to moderators.
+                        let welcome =
+                            if role == Role::Moderator { "staff-welcome-moderator" } else { "staff-welcome" };
+                        Screen::of(crate::screen::Msg::new(welcome).text("name", name))
                     }
                     None => Screen::new("staff-code-invalid"),
                 };
@@ -399,8 +403,8 @@ impl Engine {
     }
 }
 
-/// The person writing, with a row made for them if they have none yet (in `lang`, else
-/// Russian): a case or a staff role needs someone to belong to.
+/// The person writing, with a row made for them if they have none yet (in `lang`; `None`
+/// leaves the choice to them): a case or a staff role needs someone to belong to.
 async fn known_or_new(
     conn: &mut AnyConnection,
     address: &Address,
@@ -410,6 +414,6 @@ async fn known_or_new(
 ) -> anyhow::Result<User> {
     Ok(match user {
         Some(u) => u,
-        None => storage::create_user(conn, address, lang.unwrap_or(Lang::Ru), now).await?,
+        None => storage::create_user(conn, address, lang, now).await?,
     })
 }

@@ -84,7 +84,7 @@ impl Texts {
             .map(|&l| screen.parts.iter().map(|p| self.render(l, p)).collect::<Vec<_>>().join("\n\n"))
             .collect::<Vec<_>>()
             .join("\n\n");
-        let label_lang = lang.unwrap_or(Lang::Kk);
+        let label_lang = lang.unwrap_or(Lang::ALL[0]);
         let buttons = screen
             .buttons
             .iter()
@@ -192,6 +192,46 @@ mod tests {
                 assert_eq!(Some(vars), ru.get(id), "{name}.ftl: {id} has other variables in ru");
             }
         }
+    }
+
+    /// Every kebab-case string literal in the code of `flows` (outside its tests), except a
+    /// catalogue id turned into a String, names a message of the Fluent files, in both
+    /// languages: a typo would show a parent the raw id.
+    #[test]
+    fn every_id_the_code_uses_exists() {
+        let ids: BTreeSet<String> =
+            FILES.iter().flat_map(|(_, kk, _)| signature(kk).into_keys()).collect();
+        let is_id = |s: &str| {
+            s.contains('-')
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        let mut used = BTreeSet::new();
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap();
+                let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+                let mut rest = code;
+                while let Some(start) = rest.find('"') {
+                    let after = &rest[start + 1..];
+                    let Some(end) = after.find('"') else { break };
+                    let literal = &after[..end];
+                    if is_id(literal) && !after[end + 1..].starts_with(".into()") {
+                        used.insert((path.file_name().unwrap().to_string_lossy().to_string(), literal.to_string()));
+                    }
+                    rest = &after[end + 1..];
+                }
+            }
+        }
+        assert!(used.len() > 50, "the scan found too few ids: {used:?}");
+        let missing: Vec<_> = used.iter().filter(|(_, id)| !ids.contains(id)).collect();
+        assert!(missing.is_empty(), "ids the code uses but no Fluent file has: {missing:?}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn my_data(guide: &Guide, user: &User) -> Screen {
         (None, Some(at)) => Msg::new("mydata-consent-refused").text("at", local_time(at)),
         (None, None) => Msg::new("mydata-consent-none"),
     };
-    let lang = user.language.unwrap_or(Lang::Ru);
+    let lang = user.lang();
     let region = match user.region.as_deref().and_then(|r| guide.catalog.region(r)) {
         Some(region) => Msg::plain(region.name(lang)),
         None => Msg::new("mydata-region-none"),

@@ -35,7 +35,7 @@ fn numbered(steps: &[String]) -> String {
 }
 
 fn lang(user: &User) -> Lang {
-    user.language.unwrap_or(Lang::Ru)
+    user.lang()
 }
 
 /// "Find services": the topics, or first the region question.

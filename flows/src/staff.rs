@@ -124,7 +124,6 @@ async fn on_command(
                 _ => return engine.tell(conn, me, Screen::new("staff-invite-usage"), now).await,
             };
             let code = cases::invite(conn, role, Some(me.id), now).await?;
-            storage::audit(conn, now, Some(me.id), None, &format!("invite_{}", role.as_str())).await?;
             let msg = Msg::new("staff-invite-created").text("code", code).msg("role", Msg::new(role_label(role)));
             engine.tell(conn, me, Screen::of(msg), now).await
         }

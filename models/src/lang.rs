@@ -11,7 +11,11 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Both, Kazakh (the state language) first: the order of a bilingual message.
     pub const ALL: [Lang; 2] = [Lang::Kk, Lang::Ru];
+    /// For someone who has not chosen a language, where one must be picked (a staff
+    /// notice, a case's other side, a new row for a person in crisis).
+    pub const FALLBACK: Lang = Lang::Ru;
 
     pub fn code(self) -> &'static str {
         match self {

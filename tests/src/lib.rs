@@ -116,7 +116,7 @@ pub fn detector() -> Arc<Detector> {
 /// built once per test binary.
 pub fn guide() -> Arc<Guide> {
     static GUIDE: OnceLock<Arc<Guide>> = OnceLock::new();
-    GUIDE.get_or_init(|| Arc::new(qamqor::guide_tools::guide(&detector()).expect("the catalogue loads"))).clone()
+    GUIDE.get_or_init(|| Arc::new(qamqor::app::guide(&detector()).expect("the catalogue loads"))).clone()
 }
 
 /// Collects what the outbox delivers, as a messenger would receive it.

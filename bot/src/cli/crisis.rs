@@ -24,7 +24,6 @@ pub async fn invite(config: &Config, role: &str) -> anyhow::Result<String> {
     let mut tx = db.begin().await?;
     let now = storage::now_ms();
     let code = cases::invite(&mut tx, role, None, now).await?;
-    storage::audit(&mut tx, now, None, None, &format!("invite_{}", role.as_str())).await?;
     tx.commit().await?;
     Ok(code)
 }
@@ -54,9 +53,9 @@ pub async fn bench() -> anyhow::Result<()> {
 
 async fn bench_in(dir: &std::path::Path) -> anyhow::Result<()> {
     let db = Db::connect(&format!("sqlite://{}", dir.join("bench.db").display())).await?;
-    let detector = tokio::task::spawn_blocking(crate::tools::detector).await?;
+    let detector = tokio::task::spawn_blocking(crate::app::detector).await?;
     anyhow::ensure!(!detector.is_degraded(), "the model is missing: run `qamqor model fetch` first");
-    let guide = Arc::new(crate::guide_tools::guide(&detector)?);
+    let guide = Arc::new(crate::app::guide(&detector)?);
     let detector = Arc::new(detector);
     let engine = Engine::new(db.clone(), detector.clone(), guide)?.with_duty(Duty::default())?;
 
@@ -112,7 +111,7 @@ async fn bench_in(dir: &std::path::Path) -> anyhow::Result<()> {
     anyhow::ensure!(!times.is_empty(), "the detector escalated none of the imminent messages");
     times.sort();
     model.sort();
-    let ms = |sorted: &[Duration], p: f64| crate::tools::percentile(sorted, p).as_secs_f64() * 1e3;
+    let ms = |sorted: &[Duration], p: f64| super::percentile(sorted, p).as_secs_f64() * 1e3;
     println!("imminent message arriving → psychologist's notification handed to the channel (SQLite, real detector)");
     println!("{} messages, {} notified, {} not escalated by the detector", messages.len(), times.len(), missed);
     println!(

@@ -2,21 +2,16 @@
 //! command line, evaluate and benchmark search. `search` is the stable interface others
 //! use to evaluate search: one JSON object per input line.
 
-use crate::tools::{detector, peak_rss_mb, percentile};
+use super::{peak_rss_mb, percentile};
+use crate::app::{detector, guide};
 use qamqor_models::catalog::{Catalog, Status};
 use qamqor_models::detector::Detector;
-use qamqor_models::model_file;
 use qamqor_models::search::{Guide, eval};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// The guide over the embedded catalogue, with the detector's model when it has one.
-pub fn guide(detector: &Detector) -> anyhow::Result<Guide> {
-    Guide::new(Catalog::embedded()?, detector.embedder(), Some(&model_file::catalog_cache_path()))
-}
 
 /// Where the source documents are: `QAMQOR_SEEDS`, else `../shared/seeds` beside the
 /// repository, if it is there.

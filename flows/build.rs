@@ -1,0 +1,4 @@
+// `sqlx::migrate!` reads `migrations/` at compile time; a new file there must rebuild it.
+fn main() {
+    println!("cargo:rerun-if-changed=../migrations");
+}

@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use qamqor::app;
-use qamqor::config::Config;
 use qamqor::cli::{crisis, distress, guide};
+use qamqor::config::Config;
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 

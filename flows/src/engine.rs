@@ -389,8 +389,7 @@ impl Engine {
                         storage::audit(conn, now, Some(u.id), Some(u.id), &format!("staff_joined_{}", role.as_str()))
                             .await?;
                         // Cases come to psychologists and admins, not to moderators.
-                        let welcome =
-                            if role == Role::Moderator { "staff-welcome-moderator" } else { "staff-welcome" };
+                        let welcome = if role == Role::Moderator { "staff-welcome-moderator" } else { "staff-welcome" };
                         Screen::of(crate::screen::Msg::new(welcome).text("name", name))
                     }
                     None => Screen::new("staff-code-invalid"),

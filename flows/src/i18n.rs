@@ -199,8 +199,7 @@ mod tests {
     /// languages: a typo would show a parent the raw id.
     #[test]
     fn every_id_the_code_uses_exists() {
-        let ids: BTreeSet<String> =
-            FILES.iter().flat_map(|(_, kk, _)| signature(kk).into_keys()).collect();
+        let ids: BTreeSet<String> = FILES.iter().flat_map(|(_, kk, _)| signature(kk).into_keys()).collect();
         let is_id = |s: &str| {
             s.contains('-')
                 && s.starts_with(|c: char| c.is_ascii_lowercase())

@@ -509,7 +509,8 @@ fn ordinary_words_that_fold_like_a_pattern_are_not_crises() {
         let a = assess(text);
         assert!(!a.is_urgent() && !a.child_safety, "{text}: {a:?}");
     }
-    for text in ["Жарға барамын, бәрі бітсін", "Ағасы қызыма тиіскен, не істеймін", "Жарты қорап дәрі іштім"] {
+    for text in ["Жарға барамын, бәрі бітсін", "Ағасы қызыма тиіскен, не істеймін", "Жарты қорап дәрі іштім"]
+    {
         assert!(assess(text).is_urgent(), "{text}: {:?}", assess(text));
     }
 }

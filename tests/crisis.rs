@@ -2,7 +2,7 @@
 //! notified → one takes it → messages relayed both ways → closed with an outcome and
 //! rated. On SQLite and PostgreSQL, through the real engine, detector and outbox.
 
-use qamqor_tests::{Person, TestDb, labels, psychologist, scalar, staff_member, texts};
+use qamqor_tests::{Person, TestDb, invite_code, labels, psychologist, scalar, staff_member, texts};
 
 #[tokio::test]
 async fn an_imminent_message_reaches_a_psychologist_who_takes_relays_and_closes() {
@@ -202,8 +202,7 @@ async fn in_kazakh_a_parent_and_a_psychologist_go_through_take_relay_and_close()
     for db in TestDb::all().await {
         let engine = db.engine_with_admins(&["admin-kk"]).await;
         let mut admin = Person::new(engine.clone(), "admin-kk");
-        let invite = texts(&admin.say("/invite psychologist").await);
-        let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("{invite}"));
+        let code = invite_code(&mut admin, "psychologist").await;
         let mut psy = Person::onboarded(engine.clone(), "psy-kk", "Қазақша").await;
         assert!(texts(&psy.say(&format!("/staff {code} Әсел")).await).contains("Командаға қош келдіңіз, Әсел"));
         admin.inbox().await;
@@ -267,7 +266,7 @@ async fn a_crisis_interrupts_onboarding_and_afterwards_the_parent_is_back_where_
 async fn a_code_from_the_command_line_makes_a_psychologist() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
-    let config = qamqor::config::Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
+    let config = qamqor::config::Config::from_args(["--database-url", &url]).unwrap();
     assert!(qamqor::cli::crisis::invite(&config, "parent").await.is_err(), "only staff roles");
     let code = qamqor::cli::crisis::invite(&config, "psychologist").await.unwrap();
     let engine = db.engine().await;
@@ -416,8 +415,7 @@ async fn an_admin_from_configuration_chooses_a_language_and_a_moderator_is_not_p
         let consent = texts(&admin.press("Қазақша").await);
         assert!(consent.contains("Келісесіз бе?"), "{}: {consent}", db.name);
 
-        let invite = texts(&admin.say("/invite moderator").await);
-        let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("{invite}"));
+        let code = invite_code(&mut admin, "moderator").await;
         let mut moderator = Person::onboarded(engine.clone(), "moderator-new", "Русский").await;
         let welcome = texts(&moderator.say(&format!("/staff {code} Дана")).await);
         assert!(welcome.contains("Дана") && welcome.contains("модератор"), "{welcome}");

@@ -77,9 +77,7 @@ async fn message_text_is_never_logged_and_phone_or_username_never_kept() {
         assert!(!logged.contains(secret), "{secret:?} appears in the logs:\n{logged}");
     }
 
-    let engine = app::open_engine(&Config::from_lookup(|k| (k == "DATABASE_URL").then(|| db.url.clone())).unwrap())
-        .await
-        .unwrap();
+    let engine = app::open_engine(&Config::from_args(["--database-url", &db.url]).unwrap()).await.unwrap();
     for table in TABLES {
         for row in dump(engine.db().pool(), table).await {
             for (column, value) in &row {

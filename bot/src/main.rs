@@ -3,15 +3,23 @@
 use clap::{Parser, Subcommand};
 use qamqor::app;
 use qamqor::cli::{crisis, distress, guide};
-use qamqor::config::Config;
+use qamqor::config::{Config, Settings};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "qamqor", version, about = "Qamqor: a messaging assistant for parents of children with disabilities")]
+#[command(
+    name = "qamqor",
+    version,
+    about = "Qamqor: a messaging assistant for parents of children with disabilities",
+    after_help = "Also read: QAMQOR_MODEL (where the text model file is kept, default ~/.cache/qamqor/…) and \
+                  RUST_LOG (log level; logs never contain message text)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Subcommand)]
@@ -112,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
         .with_writer(std::io::stderr)
         .init();
-    let config = Config::from_env()?;
+    let config = Config::from_settings(&cli.settings)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => app::start(config).await?.until_signal().await,
         Command::Chat { chat } => {

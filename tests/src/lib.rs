@@ -267,6 +267,13 @@ pub async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// The code an admin gets with `/invite role`, in either language.
+pub async fn invite_code(admin: &mut Person, role: &str) -> String {
+    let invite = texts(&admin.say(&format!("/invite {role}")).await);
+    let code = invite.split(": ").nth(1).and_then(|s| s.get(..8));
+    code.unwrap_or_else(|| panic!("no code in {invite}")).to_string()
+}
+
 /// An admin invites a psychologist, who joins with a display name.
 pub async fn psychologist(engine: &Arc<Engine>, admin: &mut Person, chat: &str, name: &str) -> Person {
     staff_member(engine, admin, "psychologist", chat, name).await
@@ -275,8 +282,7 @@ pub async fn psychologist(engine: &Arc<Engine>, admin: &mut Person, chat: &str, 
 /// An admin invites a staff member of `role` (psychologist, moderator), who joins with a
 /// display name.
 pub async fn staff_member(engine: &Arc<Engine>, admin: &mut Person, role: &str, chat: &str, name: &str) -> Person {
-    let invite = texts(&admin.say(&format!("/invite {role}")).await);
-    let code = invite.split(": ").nth(1).and_then(|s| s.get(..8)).unwrap_or_else(|| panic!("no code in {invite}"));
+    let code = invite_code(admin, role).await;
     let mut member = Person::onboarded(engine.clone(), chat, "Русский").await;
     let welcome = texts(&member.say(&format!("/staff {code} {name}")).await);
     assert!(welcome.contains(name), "{welcome}");

@@ -105,31 +105,6 @@ impl Neighbours {
         Ok(Neighbours { dim, rows, labels })
     }
 
-    /// Each row's dot product with `q`, and its index; with AVX2 when the CPU has it
-    /// (without, the vote over ten thousand rows took about 0.8 ms more a message).
-    fn similarities(&self, q: &[i8]) -> Vec<(i32, usize)> {
-        #[cfg(target_arch = "x86_64")]
-        if crate::q4::avx2() {
-            // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { self.similarities_avx2(q) };
-        }
-        self.similarities_in(q)
-    }
-
-    /// # Safety
-    /// The CPU has AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn similarities_avx2(&self, q: &[i8]) -> Vec<(i32, usize)> {
-        self.similarities_in(q)
-    }
-
-    #[inline(always)]
-    fn similarities_in(&self, q: &[i8]) -> Vec<(i32, usize)> {
-        let dot = |row: &[i8]| row.iter().zip(q).map(|(a, b)| *a as i32 * *b as i32).sum();
-        self.rows.chunks(self.dim).enumerate().map(|(i, row)| (dot(row), i)).collect()
-    }
-
     /// The closest messages' labels, weighted by closeness: level probabilities and the
     /// share of child-safety neighbours. None when there are no neighbours.
     fn vote(&self, x: &[f32], centre: &[f32]) -> Option<([f32; 4], f32)> {
@@ -137,7 +112,12 @@ impl Neighbours {
             return None;
         }
         let q = Neighbours::quantise(x, centre);
-        let mut sims = self.similarities(&q);
+        let mut sims: Vec<(i32, usize)> = self
+            .rows
+            .chunks(self.dim)
+            .enumerate()
+            .map(|(i, row)| (row.iter().zip(&q).map(|(a, b)| *a as i32 * *b as i32).sum(), i))
+            .collect();
         let k = NEIGHBOURS.min(sims.len());
         sims.select_nth_unstable_by(k - 1, |a, b| b.0.cmp(&a.0));
         let top = &sims[..k];

@@ -44,9 +44,9 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 
 /// A question or message as e5 expects it to be embedded: training and inference must
 /// use the same form, or the head is judged on other embeddings than it learned from.
-/// Latin-script words are read in Cyrillic first ([`crate::text::cyrillic`]).
+/// Latin-script words are read in Cyrillic first ([`crate::lang::cyrillic`]).
 pub fn query(text: &str) -> String {
-    format!("query: {}", crate::text::cyrillic(text))
+    format!("query: {}", crate::lang::cyrillic(text))
 }
 
 /// A sentence embedder; another backend (e.g. rust-bert) can implement it later without touching callers.

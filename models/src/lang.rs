@@ -1,6 +1,8 @@
 //! Which of Qamqor's two languages a text is written in.
 
+use crate::text::{OFFICIAL_KK_LATIN, Scheme, is_cyrillic, transliterate};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The languages Qamqor speaks. A parent chooses one; the bot remembers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -240,9 +242,62 @@ pub fn written_in(text: &str) -> Written {
     }
 }
 
+/// A message as the text model reads it best: Latin-script words spelled in Cyrillic,
+/// in the Kazakh or the Russian habit as the message's Latin words suggest ("men
+/// sharshadym" → "мен шаршадым", "ne hochu zhit" → "не хочу жит"). e5 learned Kazakh
+/// and Russian from Cyrillic text; their Latin spellings it reads poorly. Everything
+/// else — Cyrillic, digits, punctuation, capitals — stays as written.
+pub fn cyrillic(text: &str) -> Cow<'_, str> {
+    let official = |c: char| OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c));
+    let is_latin = |c: char| c.is_ascii_alphabetic() || official(c);
+    if !text.chars().any(is_latin) {
+        return Cow::Borrowed(text);
+    }
+    // The language of the Latin words alone, asked only when the letters do not tell.
+    let latin_words = || text.split_whitespace().filter(|w| !w.chars().any(is_cyrillic)).collect::<Vec<_>>().join(" ");
+    let scheme = if text.contains('ı') {
+        // Only a writer who types ı for і means и by i.
+        Scheme::Kazakh2021
+    } else if text.chars().any(official) || written_in(&latin_words()) != Written::Ru {
+        Scheme::Kazakh
+    } else {
+        Scheme::Russian
+    };
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let lower = word.to_lowercase();
+        let spelled = transliterate(&lower, scheme, true);
+        match word.chars().next() {
+            Some(first) if first.is_uppercase() => {
+                let mut chars = spelled.chars();
+                out.extend(chars.next().into_iter().flat_map(char::to_uppercase));
+                out.extend(chars);
+            }
+            _ => out.push_str(&spelled),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        // An apostrophe inside a Latin word is a soft sign ("zhit'"); it stays in the word.
+        if is_latin(c) || (c == '\'' && !word.is_empty()) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::fold;
 
     #[test]
     fn kazakh_russian_and_mixed_in_any_script() {
@@ -264,5 +319,24 @@ mod tests {
         assert_eq!(detect("Здравствуйте"), Some(Lang::Ru));
         assert_eq!(detect("salem"), None);
         assert_eq!(detect("🙂"), None);
+    }
+
+    #[test]
+    fn the_model_reads_latin_script_in_cyrillic_spelling() {
+        for (latin, want) in [
+            ("Men sharshadym, balam uyyqtamaydy", "Мен шаршадым, балам ұйықтамайды"),
+            ("şarşadym, ölgım keledı", "шаршадым, өлгім келеді"),
+            ("Keide ūlyma aşulanamyn", "Кейде ұлыма ашуланамын"),
+            ("ne hochu zhit', ustala", "не хочу жить, устала"),
+            ("Ya bolshe ne mogu!", "Я болше не могу!"),
+            ("ne mogu uzhe, қиын 😔", "не могу уже, қиын 😔"),
+        ] {
+            let got = cyrillic(latin);
+            // Informal ASCII cannot tell у from ұ or ү: those letters compare folded.
+            let fold_all = |s: &str| s.split(' ').map(fold).collect::<Vec<_>>().join(" ");
+            assert_eq!(fold_all(&got), fold_all(want), "{latin} → {got}");
+        }
+        assert_eq!(cyrillic("Ұлым ауырып жатыр"), "Ұлым ауырып жатыр");
+        assert_eq!(cyrillic("şarşadym, ölgım keledı"), "шаршадым, өлгім келеді");
     }
 }

@@ -7,8 +7,6 @@
 //! informal Latin typing loses exactly these distinctions. Latin words are ambiguous
 //! between the Kazakh and the Russian spelling habits, so they give two readings.
 
-use std::borrow::Cow;
-
 /// Lower-cases, folds `ё` into `е`, turns punctuation and symbols into spaces and
 /// collapses runs of white space, so "Қазақша!" and "  қазақша " compare equal.
 pub fn normalize(text: &str) -> String {
@@ -35,7 +33,7 @@ pub fn normalize(text: &str) -> String {
 
 /// Which Latin spelling habit to read a Latin word with.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Scheme {
+pub(crate) enum Scheme {
     /// Informal Kazakh: plain ASCII, `i` for і ("keledi").
     Kazakh,
     /// The official 2021 letters: ı for і, i for и and й.
@@ -44,7 +42,7 @@ enum Scheme {
 }
 
 /// Letters only the official 2021 Kazakh Latin alphabet uses.
-const OFFICIAL_KK_LATIN: &str = "äğıñöşūüç";
+pub(crate) const OFFICIAL_KK_LATIN: &str = "äğıñöşūüç";
 
 /// The folded Cyrillic readings of a text: one when it has no Latin letters, two (Kazakh
 /// and Russian spelling habits) when it has. Each is a sequence of words.
@@ -67,65 +65,13 @@ pub fn readings(text: &str) -> Vec<Vec<String>> {
     if has_latin { vec![read(Some(Scheme::Kazakh)), read(Some(Scheme::Russian))] } else { vec![read(None)] }
 }
 
-/// A message as the text model reads it best: Latin-script words spelled in Cyrillic,
-/// in the Kazakh or the Russian habit as the message's Latin words suggest ("men
-/// sharshadym" → "мен шаршадым", "ne hochu zhit" → "не хочу жит"). e5 learned Kazakh
-/// and Russian from Cyrillic text; their Latin spellings it reads poorly. Everything
-/// else — Cyrillic, digits, punctuation, capitals — stays as written.
-pub fn cyrillic(text: &str) -> Cow<'_, str> {
-    let official = |c: char| OFFICIAL_KK_LATIN.contains(c.to_lowercase().next().unwrap_or(c));
-    let is_latin = |c: char| c.is_ascii_alphabetic() || official(c);
-    if !text.chars().any(is_latin) {
-        return Cow::Borrowed(text);
-    }
-    // The language of the Latin words alone, asked only when the letters do not tell.
-    let latin_words = || text.split_whitespace().filter(|w| !w.chars().any(is_cyrillic)).collect::<Vec<_>>().join(" ");
-    let scheme = if text.contains('ı') {
-        // Only a writer who types ı for і means и by i.
-        Scheme::Kazakh2021
-    } else if text.chars().any(official) || crate::lang::written_in(&latin_words()) != crate::lang::Written::Ru {
-        Scheme::Kazakh
-    } else {
-        Scheme::Russian
-    };
-    let mut out = String::with_capacity(text.len() * 2);
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if word.is_empty() {
-            return;
-        }
-        let lower = word.to_lowercase();
-        let spelled = transliterate(&lower, scheme, true);
-        match word.chars().next() {
-            Some(first) if first.is_uppercase() => {
-                let mut chars = spelled.chars();
-                out.extend(chars.next().into_iter().flat_map(char::to_uppercase));
-                out.extend(chars);
-            }
-            _ => out.push_str(&spelled),
-        }
-        word.clear();
-    };
-    for c in text.chars() {
-        // An apostrophe inside a Latin word is a soft sign ("zhit'"); it stays in the word.
-        if is_latin(c) || (c == '\'' && !word.is_empty()) {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    Cow::Owned(out)
-}
-
 pub fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 
 /// Kazakh letters onto their base letters, й onto и, щ onto ш, э onto е; soft and hard
 /// signs dropped.
-fn fold(word: &str) -> String {
+pub(crate) fn fold(word: &str) -> String {
     word.chars()
         .filter_map(|c| match c {
             'ә' => Some('а'),
@@ -164,7 +110,7 @@ const DIGRAPHS: &[(&str, &str)] = &[
 /// letters the Kazakh habit stands for (`fold` takes them back to base letters). Cyrillic
 /// letters pass through. `spelled` reads a vowel's `y` or `i` as й, as a reader would:
 /// "uyyqtay" is уйықтай. The lexicon's readings do without it.
-fn transliterate(word: &str, scheme: Scheme, spelled: bool) -> String {
+pub(crate) fn transliterate(word: &str, scheme: Scheme, spelled: bool) -> String {
     // A y or i after one of these vowels and before a consonant (or another y, i) is й:
     // "uyyqtay" уйықтай, "keiin" кейін, "roditelei" родителей.
     const BEFORE_SHORT_I: &str = "aeouyäöūü";
@@ -288,25 +234,6 @@ mod tests {
         assert!(joined("b'et rebenka").contains(&"бет ребенка".to_string()));
         assert!(joined("ne mogu bolshe").contains(&"не могу болше".to_string()));
         assert!(joined("4to delat").contains(&"что делат".to_string()));
-    }
-
-    #[test]
-    fn the_model_reads_latin_script_in_cyrillic_spelling() {
-        for (latin, want) in [
-            ("Men sharshadym, balam uyyqtamaydy", "Мен шаршадым, балам ұйықтамайды"),
-            ("şarşadym, ölgım keledı", "шаршадым, өлгім келеді"),
-            ("Keide ūlyma aşulanamyn", "Кейде ұлыма ашуланамын"),
-            ("ne hochu zhit', ustala", "не хочу жить, устала"),
-            ("Ya bolshe ne mogu!", "Я болше не могу!"),
-            ("ne mogu uzhe, қиын 😔", "не могу уже, қиын 😔"),
-        ] {
-            let got = cyrillic(latin);
-            // Informal ASCII cannot tell у from ұ or ү: those letters compare folded.
-            let fold_all = |s: &str| s.split(' ').map(fold).collect::<Vec<_>>().join(" ");
-            assert_eq!(fold_all(&got), fold_all(want), "{latin} → {got}");
-        }
-        assert_eq!(cyrillic("Ұлым ауырып жатыр"), "Ұлым ауырып жатыр");
-        assert_eq!(cyrillic("şarşadym, ölgım keledı"), "шаршадым, өлгім келеді");
     }
 
     #[test]
